@@ -1,0 +1,94 @@
+import type { SqlClient } from './sql-client'
+
+/**
+ * Migrations are SQL kept in the code (so the Workers bundle carries them too), applied in
+ * order at start, each once, the same on PGlite and PostgreSQL. An advisory lock keeps two
+ * processes starting together from applying one twice. Never edit a released migration: add one.
+ */
+export const MIGRATIONS: Array<{ id: string; sql: string }> = [
+  {
+    id: '001_licences',
+    sql: `
+CREATE TABLE sequences (
+  name text PRIMARY KEY,
+  value integer NOT NULL
+);
+
+CREATE TABLE status_lists (
+  id text PRIMARY KEY,
+  purpose text NOT NULL CHECK (purpose IN ('revocation', 'suspension')),
+  size integer NOT NULL CHECK (size > 0),
+  used integer NOT NULL DEFAULT 0 CHECK (used <= size),
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE licences (
+  id uuid PRIMARY KEY,
+  number text NOT NULL UNIQUE,
+  serial text NOT NULL,
+  version integer NOT NULL CHECK (version BETWEEN 1 AND 999),
+  type_key text NOT NULL,
+  type_code text NOT NULL,
+  holder jsonb NOT NULL,
+  holder_key text NOT NULL,
+  fields jsonb NOT NULL,
+  valid_from timestamptz NOT NULL,
+  valid_until timestamptz NOT NULL CHECK (valid_until > valid_from),
+  status text NOT NULL CHECK (status IN ('active', 'suspended', 'revoked', 'superseded')),
+  status_reason text,
+  revocation_list text NOT NULL REFERENCES status_lists (id),
+  revocation_index integer NOT NULL,
+  suspension_list text NOT NULL REFERENCES status_lists (id),
+  suspension_index integer NOT NULL,
+  issued_at timestamptz NOT NULL,
+  credential text NOT NULL,
+  UNIQUE (serial, version),
+  UNIQUE (revocation_list, revocation_index),
+  UNIQUE (suspension_list, suspension_index)
+);
+CREATE INDEX licences_holder_key ON licences (holder_key);
+
+CREATE TABLE licence_events (
+  id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  licence_id uuid NOT NULL REFERENCES licences (id),
+  action text NOT NULL,
+  reason text,
+  actor text NOT NULL,
+  at timestamptz NOT NULL
+);
+CREATE INDEX licence_events_licence ON licence_events (licence_id, id);
+
+CREATE TABLE idempotency_keys (
+  scope text NOT NULL,
+  key text NOT NULL,
+  request_hash text NOT NULL,
+  status integer,
+  body jsonb,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (scope, key)
+);
+
+CREATE TABLE trust_list_state (
+  id integer PRIMARY KEY CHECK (id = 1),
+  sequence integer NOT NULL,
+  content_hash text NOT NULL,
+  jws text NOT NULL,
+  valid_until timestamptz NOT NULL
+);
+`,
+  },
+]
+
+export async function migrate(db: SqlClient): Promise<string[]> {
+  await db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())')
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(7261346)')
+    const applied = new Set((await tx.query<{ id: string }>('SELECT id FROM schema_migrations')).map((row) => row.id))
+    const pending = MIGRATIONS.filter((migration) => !applied.has(migration.id))
+    for (const migration of pending) {
+      await tx.exec(migration.sql)
+      await tx.query('INSERT INTO schema_migrations (id) VALUES ($1)', [migration.id])
+    }
+    return pending.map((migration) => migration.id)
+  })
+}

@@ -1,0 +1,69 @@
+import { z } from 'zod'
+import { ConfigurationError } from './core/errors'
+import { assertUscc, usccProblem, withUsccCheck } from './core/licence/uscc'
+
+/**
+ * The environment is read and validated once, at start. A bad value stops the service with a
+ * message that names the variable and what is wrong, rather than failing later mid-request.
+ */
+export interface Config {
+  port: number
+  publicUrl: string
+  region: { code: string; name: string }
+  /** The issuing bureau: its name and 统一社会信用代码 (the issuer code in licence numbers). */
+  bureau: { name: string; uscc: string }
+  dataDir: string
+  databaseUrl: string | undefined
+  adminToken: string | undefined
+  logLevel: string
+}
+
+const regionCode = z.string().regex(/^\d{6}$/, 'must be a six-digit GB/T 2260 region code')
+  .refine((code) => !code.startsWith('00'), 'must be a GB/T 2260 region code (no province 00)')
+
+const schema = z.object({
+  PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+  PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  REGION_CODE: regionCode.default('360700'),
+  REGION_NAME: z.string().trim().min(1).max(64).default('赣州市'),
+  BUREAU_NAME: z.string().trim().min(1).max(64).optional(),
+  BUREAU_USCC: z.string().optional().superRefine((value, ctx) => {
+    const problem = value === undefined ? undefined : usccProblem(value)
+    if (problem) ctx.addIssue({ code: 'custom', message: problem })
+  }),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+})
+
+/**
+ * A bureau without a configured credit code gets a stable development one derived from its
+ * region: registration authority 1 (机构编制), type 1 (机关), the region, a fixed organisation
+ * code, and the GB 32100 check character.
+ */
+export function developmentBureauUscc(code: string): string {
+  return withUsccCheck(`11${code}MB0000001`)
+}
+
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''))
+  const parsed = schema.safeParse(cleaned)
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`)
+    throw new ConfigurationError(`invalid configuration:\n${lines.join('\n')}`)
+  }
+  const e = parsed.data
+  const bureauUscc = e.BUREAU_USCC ?? developmentBureauUscc(e.REGION_CODE)
+  assertUscc(bureauUscc)
+  return {
+    port: e.PORT,
+    publicUrl: (e.PUBLIC_URL ?? `http://127.0.0.1:${e.PORT}`).replace(/\/+$/, ''),
+    region: { code: e.REGION_CODE, name: e.REGION_NAME },
+    bureau: { name: e.BUREAU_NAME ?? `${e.REGION_NAME}行政审批局`, uscc: bureauUscc },
+    dataDir: e.DATA_DIR,
+    databaseUrl: e.DATABASE_URL,
+    adminToken: e.ADMIN_TOKEN,
+    logLevel: e.LOG_LEVEL,
+  }
+}

@@ -1,0 +1,49 @@
+export type Holder =
+  | { kind: 'enterprise'; uscc: string; name: string }
+  | { kind: 'person'; idNumber: string; name: string }
+
+/** Stored states; `expired` is never stored but derived from the validity window. */
+export type LicenceStatus = 'active' | 'suspended' | 'revoked' | 'superseded'
+export type EffectiveLicenceStatus = LicenceStatus | 'expired'
+
+export interface StatusEntry {
+  purpose: 'revocation' | 'suspension'
+  listId: string
+  index: number
+}
+
+export interface Licence {
+  id: string
+  number: string
+  serial: string
+  version: number
+  typeKey: string
+  typeCode: string
+  holder: Holder
+  fields: Record<string, unknown>
+  validFrom: Date
+  validUntil: Date
+  status: LicenceStatus
+  statusReason: string | null
+  statusEntries: StatusEntry[]
+  issuedAt: Date
+  credential: string
+}
+
+export interface LicenceEvent {
+  licenceId: string
+  action: 'issued' | 'suspended' | 'reinstated' | 'revoked'
+  reason: string | null
+  actor: string
+  at: Date
+}
+
+export function effectiveStatus(licence: Pick<Licence, 'status' | 'validUntil'>, at: Date): EffectiveLicenceStatus {
+  if (licence.status === 'active' && licence.validUntil.getTime() <= at.getTime()) return 'expired'
+  return licence.status
+}
+
+/** The holder as shown in credentials and reports; identity numbers of persons are masked. */
+export function holderKey(holder: Holder): string {
+  return holder.kind === 'enterprise' ? `uscc:${holder.uscc}` : `id:${holder.idNumber}`
+}

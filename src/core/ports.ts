@@ -1,0 +1,74 @@
+import type { Licence, LicenceStatus, LicenceEvent } from './licence/licence'
+import type { TrustedSigner } from './trust/trusted-signer'
+
+/**
+ * The ports the core needs from the outside world. Adapters implement them (PostgreSQL or
+ * PGlite, WebCrypto keys, in-memory caches); the core never imports an adapter.
+ */
+
+export interface Clock {
+  now(): Date
+}
+
+/** Signs a JSON payload as a compact JWS with a document-signer key. */
+export interface JwsSigner {
+  readonly kid: string
+  readonly alg: string
+  sign(payload: unknown, header: { typ: string; [name: string]: unknown }): Promise<string>
+}
+
+export interface StatusListSlot {
+  listId: string
+  index: number
+}
+
+export interface StoredStatusList {
+  id: string
+  purpose: 'revocation' | 'suspension'
+  size: number
+  used: number
+}
+
+export interface IdempotentResult {
+  requestHash: string
+  status: number
+  body: unknown
+}
+
+/** One database transaction: every write of one request happens inside one of these. */
+export interface StoreTransaction {
+  nextSequence(name: string): Promise<number>
+  /** Allocates the next free index in the current list of a purpose, opening a new list when full. */
+  allocateStatusSlot(purpose: 'revocation' | 'suspension', listSize: number): Promise<StatusListSlot>
+  insertLicence(licence: Licence): Promise<void>
+  updateLicenceStatus(id: string, status: LicenceStatus, reason: string | null): Promise<void>
+  /** Locks the licence row for the rest of the transaction. */
+  lockLicence(id: string): Promise<Licence | undefined>
+  insertLicenceEvent(event: LicenceEvent): Promise<void>
+  /** Claims an idempotency key; returns the earlier result when the key was used before. */
+  claimIdempotencyKey(scope: string, key: string, requestHash: string): Promise<IdempotentResult | 'claimed'>
+  completeIdempotencyKey(scope: string, key: string, status: number, body: unknown): Promise<void>
+}
+
+export interface Store {
+  transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>
+  getLicence(id: string): Promise<Licence | undefined>
+  listLicenceEvents(licenceId: string): Promise<LicenceEvent[]>
+  listStatusLists(): Promise<StoredStatusList[]>
+  /** Indices whose bit is set in a list: revoked or superseded for revocation, suspended for suspension. */
+  setStatusIndices(listId: string): Promise<number[]>
+  getTrustListState(): Promise<{ sequence: number; contentHash: string; jws: string; validUntil: Date } | undefined>
+  saveTrustListState(state: { sequence: number; contentHash: string; jws: string; validUntil: Date }): Promise<void>
+}
+
+/** Looks up signers the region trusts (its own, and later its partners'). */
+export interface TrustStore {
+  findSigner(kid: string): TrustedSigner | undefined
+}
+
+export type StatusBit = { known: true; set: boolean } | { known: false; reason: string }
+
+/** Answers status list look-ups from memory; never fetches a URL named in a credential. */
+export interface StatusSource {
+  statusBit(statusListCredential: string, index: number): StatusBit
+}

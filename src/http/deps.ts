@@ -1,0 +1,45 @@
+import type { LicenceServiceDeps } from '../core/licence/licence-service'
+import type { Clock, Store } from '../core/ports'
+import type { VerifierDeps } from '../core/verification/verify-credential'
+
+export interface Logger {
+  info(object: object, message?: string): void
+  warn(object: object, message?: string): void
+  error(object: object, message?: string): void
+}
+
+export interface Jwk {
+  kid: string
+  kty: string
+  alg: string
+  use: 'sig'
+  x5c: string[]
+  [member: string]: unknown
+}
+
+/** What the region publishes about itself: its signed trust list, JWKS and root fingerprint. */
+export interface Publication {
+  trustList(): Promise<string>
+  jwks(): Promise<{ keys: Jwk[] }>
+  rootFingerprint: string
+}
+
+export interface StatusLists {
+  /** The signed status list credential, or undefined for an unknown list. */
+  credential(listId: string): Promise<string | undefined>
+}
+
+/** Everything the HTTP app needs, built by a runtime entry (Node or Workers). */
+export interface AppDeps {
+  region: { code: string; name: string }
+  bureau: { name: string; uscc: string }
+  publicUrl: string
+  adminToken: string
+  clock: Clock
+  store: Store
+  licences: LicenceServiceDeps
+  verifier: VerifierDeps
+  statusLists: StatusLists
+  publication: Publication
+  log: Logger
+}

@@ -1,0 +1,81 @@
+import type { IssuerIdentity } from '../core/licence/credential'
+import { createJwsSigner } from '../adapters/crypto/jws-signer'
+import type { RegionPki } from '../adapters/crypto/pki'
+import { createPublication } from '../adapters/crypto/publication'
+import { buildTrustListContent, trustedSignersOf } from '../adapters/crypto/trust-list'
+import { StatusRegistry } from '../adapters/memory/status-registry'
+import { MemoryTrustStore } from '../adapters/memory/trust-store'
+import { createPgStore } from '../adapters/postgres/pg-store'
+import { migrate } from '../adapters/postgres/migrations'
+import type { SqlClient } from '../adapters/postgres/sql-client'
+import type { Config } from '../config'
+import type { Clock, JwsSigner } from '../core/ports'
+import type { AppDeps, Logger } from '../http/deps'
+
+/** Bits per status list: the Bitstring Status List minimum (16 KiB) for herd privacy. */
+export const STATUS_LIST_SIZE = 131_072
+
+export interface RuntimeParts {
+  config: Pick<Config, 'publicUrl' | 'region' | 'bureau'> & { adminToken: string }
+  db: SqlClient
+  pki: RegionPki
+  log: Logger
+  clock?: Clock
+  /** Tests replace the document signer to simulate failures mid-issuance. */
+  wrapSigner?: (signer: JwsSigner) => JwsSigner
+}
+
+export interface BuiltDeps {
+  deps: AppDeps
+  statusRegistry: StatusRegistry
+  trustStore: MemoryTrustStore
+}
+
+/** Builds the app's dependencies from a database and a PKI; shared by the Node and Workers entries. */
+export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
+  const { config, db, pki, log } = parts
+  const clock = parts.clock ?? { now: () => new Date() }
+  await migrate(db)
+  const store = createPgStore(db)
+  const issuer: IssuerIdentity = {
+    regionCode: config.region.code,
+    regionName: config.region.name,
+    name: config.bureau.name,
+    uscc: config.bureau.uscc,
+    url: config.publicUrl,
+  }
+  const baseSigner = await createJwsSigner(pki['document-signer'])
+  const signer = parts.wrapSigner ? parts.wrapSigner(baseSigner) : baseSigner
+  const statusRegistry = new StatusRegistry({ store, signer: baseSigner, issuer, clock })
+  await statusRegistry.load()
+
+  const content = await buildTrustListContent(pki, { ...config.region, baseUrl: config.publicUrl }, config.bureau, statusRegistry.baseUrl)
+  const trustStore = new MemoryTrustStore()
+  trustStore.replaceRegion(config.region.code, await trustedSignersOf(content))
+  const publication = await createPublication(pki, content, store, clock)
+  await publication.trustList()
+
+  const deps: AppDeps = {
+    region: config.region,
+    bureau: config.bureau,
+    publicUrl: config.publicUrl,
+    adminToken: config.adminToken,
+    clock,
+    store,
+    licences: {
+      store,
+      signer,
+      clock,
+      issuer,
+      regionCode: config.region.code,
+      newId: () => crypto.randomUUID(),
+      statusListSize: STATUS_LIST_SIZE,
+      onLicenceChanged: (licence) => statusRegistry.apply(licence, STATUS_LIST_SIZE),
+    },
+    verifier: { trust: trustStore, status: statusRegistry },
+    statusLists: statusRegistry,
+    publication,
+    log,
+  }
+  return { deps, statusRegistry, trustStore }
+}

@@ -1,0 +1,55 @@
+import { serve } from '@hono/node-server'
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import pino from 'pino'
+import { createPgliteClient } from '../adapters/postgres/pglite-client'
+import { createPostgresClient } from '../adapters/postgres/postgres-client'
+import type { SqlClient } from '../adapters/postgres/sql-client'
+import { loadConfig, type Config } from '../config'
+import { ConfigurationError } from '../core/errors'
+import { createApp } from '../http/app'
+import { buildDeps } from './deps'
+import { developmentAdminToken, loadNodePki } from './node-keys'
+
+const STATUS_REFRESH_MS = 2_000
+
+export async function openDatabase(config: Config): Promise<SqlClient> {
+  if (config.databaseUrl) return createPostgresClient({ url: config.databaseUrl })
+  await mkdir(config.dataDir, { recursive: true })
+  return createPgliteClient(join(config.dataDir, 'pglite'))
+}
+
+/** Starts the service on Node: PGlite in DATA_DIR unless DATABASE_URL is set; dev keys on first start. */
+export async function startNodeServer(env: Record<string, string | undefined> = process.env) {
+  const config = loadConfig(env)
+  const log = pino({ level: config.logLevel, base: { region: config.region.code } })
+  let adminToken = config.adminToken
+  if (!adminToken) {
+    if (env.NODE_ENV === 'production') throw new ConfigurationError('ADMIN_TOKEN is required when NODE_ENV=production')
+    const dev = await developmentAdminToken(config.dataDir)
+    adminToken = dev.token
+    if (dev.created) process.stdout.write(`\nADMIN_TOKEN (development, generated once, kept in ${dev.path}):\n  ${dev.token}\n\n`)
+    else log.info({ path: dev.path }, 'development ADMIN_TOKEN read from file')
+  }
+  const identity = { regionCode: config.region.code, regionName: config.region.name, bureauName: config.bureau.name }
+  const { pki, generated, source } = await loadNodePki({ dataDir: config.dataDir, pkiJson: env.TONGBAN_PKI }, identity, new Date())
+  if (generated.length > 0) log.info({ generated, source }, 'generated development keys')
+  const db = await openDatabase(config)
+  const { deps, statusRegistry } = await buildDeps({ config: { ...config, adminToken }, db, pki, log })
+  const app = createApp(deps)
+  // Other processes may change statuses in a shared PostgreSQL; PGlite has this process alone.
+  const refresher = config.databaseUrl
+    ? setInterval(() => statusRegistry.refreshIfOlderThan(STATUS_REFRESH_MS).catch((err) => log.warn({ err }, 'status refresh failed')), STATUS_REFRESH_MS)
+    : undefined
+  refresher?.unref()
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: env.HOST ?? '0.0.0.0' })
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()))
+  log.info({ url: config.publicUrl, port: config.port, database: config.databaseUrl ? 'postgresql' : 'pglite' }, `tongban ${config.region.name} (${config.region.code}) listening`)
+
+  async function close() {
+    if (refresher) clearInterval(refresher)
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+    await db.close()
+  }
+  return { app, config, close }
+}
