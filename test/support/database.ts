@@ -1,0 +1,27 @@
+import postgres from 'postgres'
+import { createPgliteClient } from '../../src/adapters/postgres/pglite-client'
+import { createPostgresClient } from '../../src/adapters/postgres/postgres-client'
+import type { SqlClient } from '../../src/adapters/postgres/sql-client'
+
+/**
+ * A fresh database for one test app: in-memory PGlite by default, or, when DATABASE_URL is set
+ * (CI's second run), a schema of its own in that PostgreSQL, dropped again on close.
+ */
+export async function createTestDatabase(): Promise<SqlClient> {
+  const url = process.env.DATABASE_URL
+  if (!url) return createPgliteClient(undefined)
+  const schema = `t_${crypto.randomUUID().replaceAll('-', '').slice(0, 16)}`
+  const admin = postgres(url, { max: 1, onnotice: () => {} })
+  await admin.unsafe(`CREATE SCHEMA ${schema}`)
+  const client = createPostgresClient({ url, schema, max: 4 })
+  return {
+    ...client,
+    async close() {
+      await client.close()
+      await admin.unsafe(`DROP SCHEMA ${schema} CASCADE`)
+      await admin.end()
+    },
+  }
+}
+
+export const databaseKind = process.env.DATABASE_URL ? 'postgresql' : 'pglite'
