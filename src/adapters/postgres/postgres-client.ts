@@ -28,10 +28,22 @@ export interface PostgresOptions {
   max?: number
 }
 
+/**
+ * postgres.js serializes every json/jsonb parameter with JSON.stringify, so the JSON text the
+ * port passes (see SqlClient) would be stored as a JSON string; text is passed as it is.
+ */
+const jsonAsText = {
+  to: 114,
+  from: [114, 3802],
+  serialize: (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value)),
+  parse: (text: string) => JSON.parse(text) as unknown,
+}
+
 export function createPostgresClient(options: PostgresOptions): SqlClient {
   const root = postgres(options.url, {
     max: options.max ?? 10,
     onnotice: () => {},
+    types: { json: jsonAsText },
     ...(options.schema ? { connection: { search_path: options.schema } } : {}),
   })
   return wrap(root, root)
