@@ -72,3 +72,19 @@ export type StatusBit = { known: true; set: boolean } | { known: false; reason: 
 export interface StatusSource {
   statusBit(statusListCredential: string, index: number): StatusBit
 }
+
+export interface Jwk {
+  kid: string
+  kty: string
+  alg: string
+  use: 'sig'
+  x5c: string[]
+  [member: string]: unknown
+}
+
+/** What the region publishes about itself: its signed trust list, JWKS and root fingerprint. */
+export interface Publication {
+  trustList(): Promise<string>
+  jwks(): Promise<{ keys: Jwk[] }>
+  rootFingerprint: string
+}

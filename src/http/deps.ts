@@ -1,27 +1,11 @@
 import type { LicenceServiceDeps } from '../core/licence/licence-service'
-import type { Clock, Store } from '../core/ports'
+import type { Clock, Publication, Store } from '../core/ports'
 import type { VerifierDeps } from '../core/verification/verify-credential'
 
 export interface Logger {
   info(object: object, message?: string): void
   warn(object: object, message?: string): void
   error(object: object, message?: string): void
-}
-
-export interface Jwk {
-  kid: string
-  kty: string
-  alg: string
-  use: 'sig'
-  x5c: string[]
-  [member: string]: unknown
-}
-
-/** What the region publishes about itself: its signed trust list, JWKS and root fingerprint. */
-export interface Publication {
-  trustList(): Promise<string>
-  jwks(): Promise<{ keys: Jwk[] }>
-  rootFingerprint: string
 }
 
 export interface StatusLists {

@@ -46,7 +46,11 @@ export function errorToProblem(error: unknown, c: Context, log: (error: unknown)
     return problemResponse(c, error.status, error.code, error.message, error.details)
   }
   if (error instanceof HTTPException && error.status < 500) {
-    // Hono's own body parsing and size limits speak through HTTPException.
+    // Hono's own body parsing, media type checks and size limits speak through HTTPException.
+    if (error.status === 415) {
+      const type = c.req.header('content-type')
+      return problemResponse(c, 415, 'unsupported_media_type', `this endpoint takes application/json; got ${type ? JSON.stringify(type) : 'no Content-Type'}`)
+    }
     const code = /json/i.test(error.message) ? 'malformed_json' : error.status === 413 ? 'body_too_large' : 'invalid_request'
     return problemResponse(c, error.status, code, error.message || 'the request could not be read')
   }

@@ -59,6 +59,7 @@ export const LicenceSchema = z
     statusReason: z.string().nullable(),
     issuedAt: z.string(),
     credential: z.string().openapi({ description: 'Compact JWS (vc+jwt), a W3C VC 2.0 LicenceCredential' }),
+    supersedes: z.string().nullable().openapi({ description: 'The earlier version this one replaced' }),
     events: z.array(z.object({ action: z.string(), reason: z.string().nullable(), actor: z.string(), at: z.string() })).optional(),
   })
   .openapi('Licence')
@@ -67,6 +68,17 @@ export const StatusChangeSchema = z
   .object({ reason: z.string().trim().min(1).max(500).optional() })
   .strict()
   .openapi('StatusChangeRequest')
+
+export const ChangeLicenceSchema = z
+  .object({
+    reason: z.string().trim().min(1).max(500),
+    fields: z.record(z.string(), z.unknown()).optional().openapi({ description: 'The complete new fields (replacing the old ones)' }),
+    holderName: z.string().trim().min(1).max(128).optional(),
+    validUntil: z.string().optional(),
+  })
+  .strict()
+  .refine((body) => body.fields !== undefined || body.holderName !== undefined || body.validUntil !== undefined, { message: 'a change changes fields, holderName or validUntil' })
+  .openapi('ChangeLicenceRequest')
 
 export const VerifyRequestSchema = z
   .object({

@@ -75,7 +75,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
         headers['content-type'] ??= 'application/json'
         body = JSON.stringify(init.json)
       }
-      return app.request(path, { method, headers, ...(body !== undefined ? { body } : {}) })
+      return Promise.resolve(app.request(path, { method, headers, ...(body !== undefined ? { body } : {}) }))
     },
     close: () => db.close(),
   }

@@ -1,9 +1,8 @@
 import { exportJWK } from 'jose'
-import type { Clock, Store } from '../../core/ports'
-import type { Jwk, Publication } from '../../http/deps'
+import type { Clock, Jwk, Publication, Store } from '../../core/ports'
 import { kidOf, publicCryptoKey } from './jws-signer'
 import type { RegionPki } from './pki'
-import { buildTrustListContent, signTrustList, type TrustListContent } from './trust-list'
+import { signTrustList, type TrustListContent } from './trust-list'
 import { base64Der, certificateFingerprint, sha256Hex } from './x509'
 
 const TRUST_LIST_DAYS = 7

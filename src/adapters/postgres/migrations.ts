@@ -42,6 +42,7 @@ CREATE TABLE licences (
   suspension_index integer NOT NULL,
   issued_at timestamptz NOT NULL,
   credential text NOT NULL,
+  supersedes uuid REFERENCES licences (id),
   UNIQUE (serial, version),
   UNIQUE (revocation_list, revocation_index),
   UNIQUE (suspension_list, suspension_index)

@@ -21,6 +21,7 @@ interface LicenceRow {
   suspension_index: number
   issued_at: Date
   credential: string
+  supersedes: string | null
 }
 
 function toLicence(row: LicenceRow): Licence {
@@ -43,6 +44,7 @@ function toLicence(row: LicenceRow): Licence {
     ],
     issuedAt: new Date(row.issued_at),
     credential: row.credential,
+    supersedes: row.supersedes,
   }
 }
 
@@ -80,13 +82,13 @@ function transaction(tx: SqlClient): StoreTransaction {
       const suspension = entry(licence, 'suspension')
       await tx.query(
         `INSERT INTO licences (id, number, serial, version, type_key, type_code, holder, holder_key, fields, valid_from, valid_until,
-           status, status_reason, revocation_list, revocation_index, suspension_list, suspension_index, issued_at, credential)
-         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9::jsonb, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+           status, status_reason, revocation_list, revocation_index, suspension_list, suspension_index, issued_at, credential, supersedes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9::jsonb, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
         [
           licence.id, licence.number, licence.serial, licence.version, licence.typeKey, licence.typeCode,
           JSON.stringify(licence.holder), holderKey(licence.holder), JSON.stringify(licence.fields),
           licence.validFrom, licence.validUntil, licence.status, licence.statusReason,
-          revocation.listId, revocation.index, suspension.listId, suspension.index, licence.issuedAt, licence.credential,
+          revocation.listId, revocation.index, suspension.listId, suspension.index, licence.issuedAt, licence.credential, licence.supersedes,
         ],
       )
     },
@@ -94,6 +96,7 @@ function transaction(tx: SqlClient): StoreTransaction {
       await tx.query('UPDATE licences SET status = $2, status_reason = $3 WHERE id = $1', [id, status, reason])
     },
     async lockLicence(id) {
+      if (!isUuid(id)) return undefined
       const [row] = await tx.query<LicenceRow>('SELECT * FROM licences WHERE id = $1 FOR UPDATE', [id])
       return row ? toLicence(row) : undefined
     },

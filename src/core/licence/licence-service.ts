@@ -3,7 +3,7 @@ import type { Clock, JwsSigner, Store, StoreTransaction } from '../ports'
 import { buildLicenceCredential, CREDENTIAL_TYP, type IssuerIdentity } from './credential'
 import { idNumberProblem } from './id-number'
 import { formatLicenceNumber, formatSerial } from './licence-number'
-import { fieldProblems, findLicenceType } from './licence-types'
+import { fieldProblems, findLicenceType, type LicenceType } from './licence-types'
 import type { Holder, Licence, LicenceStatus } from './licence'
 import { assertUscc } from './uscc'
 
@@ -75,58 +75,138 @@ export function validateIssueRequest(request: IssueLicenceRequest) {
   return { type, validFrom, validUntil }
 }
 
+interface VersionDraft {
+  type: LicenceType
+  holder: Holder
+  fields: Record<string, unknown>
+  validFrom: Date
+  validUntil: Date
+  serial: string
+  version: number
+  supersedes: string | null
+}
+
+/** Signs and stores one version of a licence, with fresh status list slots, inside the caller's transaction. */
+async function writeVersion(deps: LicenceServiceDeps, tx: StoreTransaction, draft: VersionDraft, actor: Actor, now: Date): Promise<Licence> {
+  const revocation = await tx.allocateStatusSlot('revocation', deps.statusListSize)
+  const suspension = await tx.allocateStatusSlot('suspension', deps.statusListSize)
+  const unsigned: Omit<Licence, 'credential'> = {
+    id: deps.newId(),
+    number: formatLicenceNumber({ typeCode: draft.type.code, issuerCode: deps.issuer.uscc, serial: draft.serial, version: draft.version }),
+    serial: draft.serial,
+    version: draft.version,
+    typeKey: draft.type.key,
+    typeCode: draft.type.code,
+    holder: draft.holder,
+    fields: draft.fields,
+    validFrom: draft.validFrom,
+    validUntil: draft.validUntil,
+    status: 'active',
+    statusReason: null,
+    statusEntries: [
+      { purpose: 'revocation', ...revocation },
+      { purpose: 'suspension', ...suspension },
+    ],
+    issuedAt: now,
+    supersedes: draft.supersedes,
+  }
+  const credential = await deps.signer.sign(buildLicenceCredential(unsigned, draft.type, deps.issuer), { typ: CREDENTIAL_TYP })
+  const licence: Licence = { ...unsigned, credential }
+  await tx.insertLicence(licence)
+  await tx.insertLicenceEvent({ licenceId: licence.id, action: 'issued', reason: draft.supersedes ? `change of ${draft.supersedes}` : null, actor: actor.id, at: now })
+  return licence
+}
+
+/**
+ * Runs a licence-creating write once per Idempotency-Key: a retry with the same key and body
+ * returns the licence the first request created; the same key with another body is refused.
+ */
+async function once(
+  deps: LicenceServiceDeps,
+  scope: string,
+  request: unknown,
+  idempotencyKey: string | undefined,
+  write: (tx: StoreTransaction) => Promise<Licence>,
+): Promise<IssueResult> {
+  const hash = idempotencyKey ? await requestHash(request) : ''
+  return deps.store.transaction(async (tx): Promise<IssueResult> => {
+    if (idempotencyKey) {
+      const claim = await tx.claimIdempotencyKey(scope, idempotencyKey, hash)
+      if (claim !== 'claimed') {
+        if (claim.requestHash !== hash) throw new IdempotencyKeyReusedError('this Idempotency-Key was used for a different request')
+        const earlier = await tx.lockLicence((claim.body as { id: string }).id)
+        if (!earlier) throw new NotFoundError('licence_not_found', 'the licence of the earlier request is gone')
+        return { replayed: true, licence: earlier }
+      }
+    }
+    const licence = await write(tx)
+    if (idempotencyKey) await tx.completeIdempotencyKey(scope, idempotencyKey, 201, { id: licence.id })
+    return { replayed: false, licence }
+  })
+}
+
 export async function issueLicence(
   deps: LicenceServiceDeps,
   request: IssueLicenceRequest,
   options: { actor: Actor; idempotencyKey?: string },
 ): Promise<IssueResult> {
   const { type, validFrom, validUntil } = validateIssueRequest(request)
-  const hash = options.idempotencyKey ? await requestHash(request) : ''
-  const result = await deps.store.transaction(async (tx): Promise<IssueResult> => {
-    if (options.idempotencyKey) {
-      const claim = await tx.claimIdempotencyKey('issue-licence', options.idempotencyKey, hash)
-      if (claim !== 'claimed') {
-        if (claim.requestHash !== hash) {
-          throw new IdempotencyKeyReusedError('this Idempotency-Key was used for a different request')
-        }
-        const earlier = await tx.lockLicence((claim.body as { id: string }).id)
-        if (!earlier) throw new NotFoundError('licence_not_found', 'the licence of the earlier request is gone')
-        return { replayed: true, licence: earlier }
-      }
-    }
-    const now = deps.clock.now()
-    const sequence = await tx.nextSequence('licence_serial')
-    const serial = formatSerial(deps.regionCode, sequence)
-    const revocation = await tx.allocateStatusSlot('revocation', deps.statusListSize)
-    const suspension = await tx.allocateStatusSlot('suspension', deps.statusListSize)
-    const draft: Omit<Licence, 'credential'> = {
-      id: deps.newId(),
-      number: formatLicenceNumber({ typeCode: type.code, issuerCode: deps.issuer.uscc, serial, version: 1 }),
-      serial,
-      version: 1,
-      typeKey: type.key,
-      typeCode: type.code,
-      holder: request.holder,
-      fields: request.fields,
-      validFrom,
-      validUntil,
-      status: 'active',
-      statusReason: null,
-      statusEntries: [
-        { purpose: 'revocation', ...revocation },
-        { purpose: 'suspension', ...suspension },
-      ],
-      issuedAt: now,
-    }
-    const credential = await deps.signer.sign(buildLicenceCredential(draft, type, deps.issuer), { typ: CREDENTIAL_TYP })
-    const licence: Licence = { ...draft, credential }
-    await tx.insertLicence(licence)
-    await tx.insertLicenceEvent({ licenceId: licence.id, action: 'issued', reason: null, actor: options.actor.id, at: now })
-    if (options.idempotencyKey) await tx.completeIdempotencyKey('issue-licence', options.idempotencyKey, 201, { id: licence.id })
-    return { replayed: false, licence }
+  const result = await once(deps, 'issue-licence', request, options.idempotencyKey, async (tx) => {
+    const serial = formatSerial(deps.regionCode, await tx.nextSequence('licence_serial'))
+    const draft = { type, holder: request.holder, fields: request.fields, validFrom, validUntil, serial, version: 1, supersedes: null }
+    return writeVersion(deps, tx, draft, options.actor, deps.clock.now())
   })
   deps.onLicenceChanged(result.licence)
   return result
+}
+
+export interface ChangeLicenceRequest {
+  reason: string
+  /** The complete new fields, validated against the type's schema. */
+  fields?: Record<string, unknown>
+  /** A holder's new name (an enterprise renamed); the credit code or identity number never changes. */
+  holderName?: string
+  validUntil?: string
+}
+
+const MAX_VERSION = 999
+
+/**
+ * A change (变更) issues a new version under the same serial, GB/T 36904's version raised by
+ * one, and marks the old version superseded, which sets its revocation bit: the old credential
+ * stops verifying the moment the new one exists.
+ */
+export async function changeLicence(
+  deps: LicenceServiceDeps,
+  id: string,
+  request: ChangeLicenceRequest,
+  options: { actor: Actor; idempotencyKey?: string },
+): Promise<IssueResult & { superseded: Licence | undefined }> {
+  let superseded: Licence | undefined
+  const result = await once(deps, `change-licence:${id}`, request, options.idempotencyKey, async (tx) => {
+    const old = await lockExisting(tx, id)
+    if (old.status !== 'active') throw new InvalidTransitionError(`only an active licence can be changed; this one is ${old.status}`)
+    if (old.version >= MAX_VERSION) throw new InvalidTransitionError(`licence ${old.number} has reached version ${MAX_VERSION}`)
+    const type = findLicenceType(old.typeKey)
+    if (!type) throw new ValidationError('unknown_licence_type', `licence type ${old.typeKey} is no longer in the catalogue`)
+    const fields = request.fields ?? old.fields
+    const problems = fieldProblems(type, fields)
+    if (problems.length > 0) throw new ValidationError('invalid_fields', `the fields do not match the ${type.name} schema`, problems)
+    const validUntil = request.validUntil ? parseInstant(request.validUntil, '/validUntil') : old.validUntil
+    if (validUntil <= old.validFrom) throw new ValidationError('invalid_validity', 'validUntil must be after validFrom', [{ pointer: '/validUntil', message: 'not after validFrom' }])
+    const holder: Holder = request.holderName ? { ...old.holder, name: request.holderName } : old.holder
+    const now = deps.clock.now()
+    const draft = { type, holder, fields, validFrom: old.validFrom, validUntil, serial: old.serial, version: old.version + 1, supersedes: old.id }
+    const next = await writeVersion(deps, tx, draft, options.actor, now)
+    const reason = `${request.reason} (superseded by ${next.number})`
+    await tx.updateLicenceStatus(old.id, 'superseded', reason)
+    await tx.insertLicenceEvent({ licenceId: old.id, action: 'superseded', reason, actor: options.actor.id, at: now })
+    superseded = { ...old, status: 'superseded', statusReason: reason }
+    return next
+  })
+  if (superseded) deps.onLicenceChanged(superseded)
+  deps.onLicenceChanged(result.licence)
+  return { ...result, superseded }
 }
 
 export type StatusAction = 'suspend' | 'reinstate' | 'revoke'

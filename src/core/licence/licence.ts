@@ -28,11 +28,13 @@ export interface Licence {
   statusEntries: StatusEntry[]
   issuedAt: Date
   credential: string
+  /** The earlier version this one replaced, for a changed licence. */
+  supersedes: string | null
 }
 
 export interface LicenceEvent {
   licenceId: string
-  action: 'issued' | 'suspended' | 'reinstated' | 'revoked'
+  action: 'issued' | 'suspended' | 'reinstated' | 'revoked' | 'superseded'
   reason: string | null
   actor: string
   at: Date

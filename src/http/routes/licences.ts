@@ -1,11 +1,11 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { InvalidRequestError, NotFoundError, ValidationError } from '../../core/errors'
 import { effectiveStatus, type Licence, type LicenceEvent } from '../../core/licence/licence'
-import { changeLicenceStatus, issueLicence, type StatusAction } from '../../core/licence/licence-service'
+import { changeLicence, changeLicenceStatus, issueLicence, type StatusAction } from '../../core/licence/licence-service'
 import { findLicenceType, LICENCE_TYPES } from '../../core/licence/licence-types'
 import type { AppDeps } from '../deps'
 import { requireAdmin, type AuthVariables } from '../middleware/auth'
-import { IssueLicenceSchema, LicenceSchema, problems, StatusChangeSchema } from '../schemas'
+import { ChangeLicenceSchema, IssueLicenceSchema, LicenceSchema, problems, StatusChangeSchema } from '../schemas'
 import type { Hook } from './hook'
 
 const bearer = [{ bearerAuth: [] }]
@@ -26,11 +26,20 @@ export function licenceView(licence: Licence, at: Date, events?: LicenceEvent[])
     statusReason: licence.statusReason,
     issuedAt: licence.issuedAt.toISOString(),
     credential: licence.credential,
+    supersedes: licence.supersedes,
     ...(events ? { events: events.map((e) => ({ action: e.action, reason: e.reason, actor: e.actor, at: e.at.toISOString() })) } : {}),
   }
 }
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/
+
+function idempotencyKey(key: string | undefined): { idempotencyKey?: string } {
+  if (key === undefined) return {}
+  if (!IDEMPOTENCY_KEY.test(key)) {
+    throw new InvalidRequestError('Idempotency-Key must be 1 to 128 visible ASCII characters', { details: [{ message: 'bad Idempotency-Key header' }] })
+  }
+  return { idempotencyKey: key }
+}
 
 export function licenceRoutes(deps: AppDeps, hook: Hook) {
   const app = new OpenAPIHono<{ Variables: AuthVariables }>({ defaultHook: hook })
@@ -67,11 +76,33 @@ export function licenceRoutes(deps: AppDeps, hook: Hook) {
       },
     }),
     async (c) => {
-      const key = c.req.header('idempotency-key')
-      if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
-        throw new InvalidRequestError('Idempotency-Key must be 1 to 128 visible ASCII characters', { details: [{ message: 'bad Idempotency-Key header' }] })
-      }
-      const result = await issueLicence(deps.licences, c.req.valid('json'), { actor: c.get('actor'), ...(key ? { idempotencyKey: key } : {}) })
+      const result = await issueLicence(deps.licences, c.req.valid('json'), { actor: c.get('actor'), ...idempotencyKey(c.req.header('idempotency-key')) })
+      c.header('Location', `/v1/licences/${result.licence.id}`)
+      if (result.replayed) c.header('Idempotent-Replayed', 'true')
+      return c.json(licenceView(result.licence, deps.clock.now()), result.replayed ? 200 : 201)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/licences/{id}/change',
+      tags: ['licences'],
+      summary: 'Change a licence (变更): issues the next version under the same serial and supersedes this one',
+      security: bearer,
+      request: {
+        params: IdParam,
+        headers: z.object({ 'idempotency-key': z.string().optional() }),
+        body: { content: { 'application/json': { schema: ChangeLicenceSchema } }, required: true },
+      },
+      responses: {
+        201: { description: 'The new version', content: { 'application/json': { schema: LicenceSchema } } },
+        200: { description: 'The result of an earlier request with the same Idempotency-Key', content: { 'application/json': { schema: LicenceSchema } } },
+        ...problems(400, 401, 404, 409, 422),
+      },
+    }),
+    async (c) => {
+      const result = await changeLicence(deps.licences, c.req.valid('param').id, c.req.valid('json'), { actor: c.get('actor'), ...idempotencyKey(c.req.header('idempotency-key')) })
       c.header('Location', `/v1/licences/${result.licence.id}`)
       if (result.replayed) c.header('Idempotent-Replayed', 'true')
       return c.json(licenceView(result.licence, deps.clock.now()), result.replayed ? 200 : 201)
