@@ -53,7 +53,7 @@ export interface PdfUpdate {
   /** What the update does: 'signature', 'doc-timestamp', 'dss', 'metadata', 'no-op', 'modification'. */
   kinds: string[]
   changes: PdfObjectChange[]
-  /** Signature widgets the update added, with where they are drawn (visible ones can cover content). */
+  /** Signature widgets the update added, with where they are drawn (zero-based page; a visible one can cover content). */
   signatureWidgets: { field: string | null; page: number | null; rect: number[] | null }[]
 }
 

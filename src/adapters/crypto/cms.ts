@@ -1,0 +1,467 @@
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema'
+import { Certificate } from '@peculiar/asn1-x509'
+import {
+  Attribute,
+  CertificateChoices,
+  CertificateSet,
+  CMSVersion,
+  ContentInfo,
+  DigestAlgorithmIdentifier,
+  DigestAlgorithmIdentifiers,
+  EncapsulatedContentInfo,
+  IssuerAndSerialNumber,
+  SignatureAlgorithmIdentifier,
+  SignedData,
+  SignerIdentifier,
+  SignerInfo,
+  SignerInfos,
+} from '@peculiar/asn1-cms'
+import { TongbanError } from '../../core/errors'
+import type { CmsEvidence } from '../../core/verification/pdf-checks'
+
+/**
+ * CMS SignedData (RFC 5652) as CAdES baseline B-B needs it (ETSI EN 319 122-1): detached
+ * content, signed attributes content-type, message-digest and signing-certificate-v2, and no
+ * signing-time (PAdES puts the claimed time in the signature dictionary). Every signature is
+ * made and checked through WebCrypto.
+ */
+export class CmsError extends TongbanError {
+  readonly code = 'cms_malformed'
+  readonly status = 422
+}
+
+export interface CmsSigner {
+  privateKey: CryptoKey
+  /** DER. */
+  certificate: Uint8Array
+  /** DER issuing CAs, up to the root. */
+  chain: Uint8Array[]
+}
+
+export const OID = {
+  data: '1.2.840.113549.1.7.1',
+  signedData: '1.2.840.113549.1.7.2',
+  contentType: '1.2.840.113549.1.9.3',
+  messageDigest: '1.2.840.113549.1.9.4',
+  signingTime: '1.2.840.113549.1.9.5',
+  signingCertificate: '1.2.840.113549.1.9.16.2.12',
+  signingCertificateV2: '1.2.840.113549.1.9.16.2.47',
+  sha1: '1.3.14.3.2.26',
+  sha256: '2.16.840.1.101.3.4.2.1',
+  sha384: '2.16.840.1.101.3.4.2.2',
+  sha512: '2.16.840.1.101.3.4.2.3',
+  ecPublicKey: '1.2.840.10045.2.1',
+  ecdsaWithSha256: '1.2.840.10045.4.3.2',
+  ecdsaWithSha384: '1.2.840.10045.4.3.3',
+  ecdsaWithSha512: '1.2.840.10045.4.3.4',
+  rsaEncryption: '1.2.840.113549.1.1.1',
+  sha256WithRsa: '1.2.840.113549.1.1.11',
+  sha384WithRsa: '1.2.840.113549.1.1.12',
+  sha512WithRsa: '1.2.840.113549.1.1.13',
+} as const
+
+type HashName = 'SHA-1' | 'SHA-256' | 'SHA-384' | 'SHA-512'
+
+const HASH_BY_OID: Record<string, HashName> = { [OID.sha1]: 'SHA-1', [OID.sha256]: 'SHA-256', [OID.sha384]: 'SHA-384', [OID.sha512]: 'SHA-512' }
+const OID_BY_HASH: Record<HashName, string> = { 'SHA-1': OID.sha1, 'SHA-256': OID.sha256, 'SHA-384': OID.sha384, 'SHA-512': OID.sha512 }
+
+const SIGNATURE_ALGORITHMS: Record<string, { family: 'ECDSA' | 'RSASSA-PKCS1-v1_5'; hash?: HashName }> = {
+  [OID.ecdsaWithSha256]: { family: 'ECDSA', hash: 'SHA-256' },
+  [OID.ecdsaWithSha384]: { family: 'ECDSA', hash: 'SHA-384' },
+  [OID.ecdsaWithSha512]: { family: 'ECDSA', hash: 'SHA-512' },
+  [OID.ecPublicKey]: { family: 'ECDSA' },
+  [OID.sha256WithRsa]: { family: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+  [OID.sha384WithRsa]: { family: 'RSASSA-PKCS1-v1_5', hash: 'SHA-384' },
+  [OID.sha512WithRsa]: { family: 'RSASSA-PKCS1-v1_5', hash: 'SHA-512' },
+  [OID.rsaEncryption]: { family: 'RSASSA-PKCS1-v1_5' },
+}
+
+const CURVE_BITS: Record<string, number> = { 'P-256': 256, 'P-384': 384, 'P-521': 521 }
+const CURVE_HASH: Record<string, HashName> = { 'P-256': 'SHA-256', 'P-384': 'SHA-384', 'P-521': 'SHA-512' }
+
+const buf = (bytes: Uint8Array): ArrayBuffer => bytes.slice().buffer as ArrayBuffer
+
+// --- a little DER, for what asn1-cms has no class for (ESS attributes) and for exact byte spans
+
+function derLength(n: number): Uint8Array {
+  if (n < 0x80) return Uint8Array.of(n)
+  const bytes: number[] = []
+  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff)
+  return Uint8Array.of(0x80 | bytes.length, ...bytes)
+}
+
+function der(tag: number, ...content: Uint8Array[]): Uint8Array {
+  const body = concat(content)
+  return concat([Uint8Array.of(tag), derLength(body.length), body])
+}
+
+function derOid(oid: string): Uint8Array {
+  const arcs = oid.split('.').map(Number)
+  const out: number[] = [(arcs[0] as number) * 40 + (arcs[1] as number)]
+  for (const arc of arcs.slice(2)) {
+    const group: number[] = [arc & 0x7f]
+    for (let v = Math.floor(arc / 128); v > 0; v = Math.floor(v / 128)) group.unshift((v & 0x7f) | 0x80)
+    out.push(...group)
+  }
+  return der(0x06, Uint8Array.from(out))
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let at = 0
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.length
+  }
+  return out
+}
+
+interface Tlv {
+  tag: number
+  /** Offset of the tag byte. */
+  start: number
+  /** Offset of the content. */
+  body: number
+  end: number
+}
+
+function readTlv(bytes: Uint8Array, at: number, limit = bytes.length): Tlv {
+  const tag = bytes[at]
+  let lengthByte = bytes[at + 1]
+  if (tag === undefined || lengthByte === undefined || (tag & 0x1f) === 0x1f) throw new CmsError('DER element truncated or with a multi-byte tag')
+  let body = at + 2
+  let length = lengthByte
+  if (lengthByte & 0x80) {
+    const count = lengthByte & 0x7f
+    if (count === 0 || count > 4) throw new CmsError('DER length is indefinite or too long')
+    length = 0
+    for (let i = 0; i < count; i++) {
+      lengthByte = bytes[body++]
+      if (lengthByte === undefined) throw new CmsError('DER length truncated')
+      length = length * 256 + lengthByte
+    }
+  }
+  const end = body + length
+  if (end > limit) throw new CmsError('DER element runs past its container')
+  return { tag, start: at, body, end }
+}
+
+function children(bytes: Uint8Array, parent: Tlv): Tlv[] {
+  const out: Tlv[] = []
+  for (let at = parent.body; at < parent.end; ) {
+    const tlv = readTlv(bytes, at, parent.end)
+    out.push(tlv)
+    at = tlv.end
+    if (out.length > 10_000) throw new CmsError('too many DER elements')
+  }
+  return out
+}
+
+/** The length of the first DER element; PDF /Contents pads the CMS with zeros after it. */
+export function derElementLength(bytes: Uint8Array): number {
+  return readTlv(bytes, 0).end
+}
+
+// --- ECDSA: CMS carries DER (r, s), WebCrypto speaks fixed-size r || s
+
+function ecdsaRawToDer(raw: Uint8Array): Uint8Array {
+  const half = raw.length / 2
+  const int = (v: Uint8Array) => {
+    let i = 0
+    while (i < v.length - 1 && v[i] === 0) i++
+    const trimmed = v.subarray(i)
+    return der(0x02, (trimmed[0] as number) & 0x80 ? concat([Uint8Array.of(0), trimmed]) : trimmed)
+  }
+  return der(0x30, int(raw.subarray(0, half)), int(raw.subarray(half)))
+}
+
+function ecdsaDerToRaw(sig: Uint8Array, curveBits: number): Uint8Array {
+  const size = Math.ceil(curveBits / 8)
+  const seq = readTlv(sig, 0)
+  if (seq.tag !== 0x30 || seq.end !== sig.length) throw new CmsError('ECDSA signature is not one DER SEQUENCE')
+  const ints = children(sig, seq)
+  if (ints.length !== 2 || ints.some((t) => t.tag !== 0x02)) throw new CmsError('ECDSA signature is not two INTEGERs')
+  const out = new Uint8Array(size * 2)
+  ints.forEach((t, k) => {
+    let v = sig.subarray(t.body, t.end)
+    while (v.length > size && v[0] === 0) v = v.subarray(1)
+    if (v.length > size) throw new CmsError('ECDSA signature integer too large for the curve')
+    out.set(v, (k + 1) * size - v.length)
+  })
+  return out
+}
+
+// --- signing
+
+function signatureAlgorithmFor(key: CryptoKey): { hash: HashName; algorithm: SignatureAlgorithmIdentifier; params: { name: 'ECDSA'; hash: HashName } | { name: 'RSASSA-PKCS1-v1_5' } } {
+  const alg = key.algorithm as { name: string; namedCurve?: string; hash?: { name: string } }
+  if (alg.name === 'ECDSA' && alg.namedCurve && CURVE_HASH[alg.namedCurve]) {
+    const hash = CURVE_HASH[alg.namedCurve] as HashName
+    const oid = { 'SHA-256': OID.ecdsaWithSha256, 'SHA-384': OID.ecdsaWithSha384, 'SHA-512': OID.ecdsaWithSha512 }[hash as 'SHA-256']
+    return { hash, algorithm: new SignatureAlgorithmIdentifier({ algorithm: oid }), params: { name: 'ECDSA', hash } }
+  }
+  if (alg.name === 'RSASSA-PKCS1-v1_5' && alg.hash && ['SHA-256', 'SHA-384', 'SHA-512'].includes(alg.hash.name)) {
+    const hash = alg.hash.name as HashName
+    const oid = { 'SHA-256': OID.sha256WithRsa, 'SHA-384': OID.sha384WithRsa, 'SHA-512': OID.sha512WithRsa }[hash as 'SHA-256']
+    return { hash, algorithm: new SignatureAlgorithmIdentifier({ algorithm: oid, parameters: buf(Uint8Array.of(5, 0)) }), params: { name: 'RSASSA-PKCS1-v1_5' } }
+  }
+  throw new CmsError(`unsupported signing key: ${alg.name}${alg.namedCurve ? ' ' + alg.namedCurve : ''}; use ECDSA P-256/384/521 or RSASSA-PKCS1-v1_5 with SHA-2`)
+}
+
+/** The hash a signer's key implies (SHA-256 for ES256), so the caller can digest the content once. */
+export function digestAlgorithmFor(key: CryptoKey): HashName {
+  return signatureAlgorithmFor(key).hash
+}
+
+function parseCertificate(der: Uint8Array, what: string): Certificate {
+  try {
+    return AsnConvert.parse(der, Certificate)
+  } catch (cause) {
+    throw new CmsError(`${what} is not a DER X.509 certificate`, { cause })
+  }
+}
+
+/** ESS signing-certificate-v2 (RFC 5035) binding the signer certificate by hash, issuer and serial. */
+async function signingCertificateV2(cert: Certificate, certDer: Uint8Array, hash: HashName): Promise<Uint8Array> {
+  const certHash = new Uint8Array(await crypto.subtle.digest(hash, certDer as BufferSource))
+  const issuer = new Uint8Array(AsnConvert.serialize(cert.tbsCertificate.issuer))
+  const serial = new Uint8Array(cert.tbsCertificate.serialNumber)
+  const issuerSerial = der(0x30, der(0x30, der(0xa4, issuer)), der(0x02, serial))
+  const hashAlgorithm = hash === 'SHA-256' ? [] : [der(0x30, derOid(OID_BY_HASH[hash]))]
+  return der(0x30, der(0x30, der(0x30, ...hashAlgorithm, der(0x04, certHash), issuerSerial)))
+}
+
+/**
+ * Signs a message digest (computed by the caller over the PDF byte ranges) as detached CMS.
+ * The signature is checked against the certificate before it is returned, so a key that does
+ * not belong to the certificate never yields a PDF that only fails later, at the verifier.
+ */
+export async function signDetachedCms(digest: Uint8Array, signer: CmsSigner): Promise<Uint8Array> {
+  const { hash, algorithm, params } = signatureAlgorithmFor(signer.privateKey)
+  const cert = parseCertificate(signer.certificate, 'signer certificate')
+  const chain = signer.chain.map((c, i) => parseCertificate(c, `chain certificate ${i}`))
+  const attributes = [
+    new Attribute({ attrType: OID.contentType, attrValues: [buf(derOid(OID.data))] }),
+    new Attribute({ attrType: OID.messageDigest, attrValues: [buf(der(0x04, digest))] }),
+    new Attribute({ attrType: OID.signingCertificateV2, attrValues: [buf(await signingCertificateV2(cert, signer.certificate, hash))] }),
+  ]
+  // DER orders SET OF by encoding; the bytes signed must be the bytes sent.
+  const encoded = attributes.map((a) => new Uint8Array(AsnConvert.serialize(a))).sort(compareBytes)
+  const signedAttrsSet = der(0x31, ...encoded)
+  const signature = new Uint8Array(await crypto.subtle.sign(params, signer.privateKey, signedAttrsSet as BufferSource))
+  const signatureValue = params.name === 'ECDSA' ? ecdsaRawToDer(signature) : signature
+  const signerInfo = new SignerInfo({
+    version: CMSVersion.v1,
+    sid: new SignerIdentifier({ issuerAndSerialNumber: new IssuerAndSerialNumber({ issuer: cert.tbsCertificate.issuer, serialNumber: cert.tbsCertificate.serialNumber }) }),
+    digestAlgorithm: new DigestAlgorithmIdentifier({ algorithm: OID_BY_HASH[hash] }),
+    signedAttrs: encoded.map((a) => AsnConvert.parse(a, Attribute)),
+    signatureAlgorithm: algorithm,
+    signature: new OctetString(buf(signatureValue)),
+  })
+  const signedData = new SignedData({
+    version: CMSVersion.v1,
+    digestAlgorithms: new DigestAlgorithmIdentifiers([new DigestAlgorithmIdentifier({ algorithm: OID_BY_HASH[hash] })]),
+    encapContentInfo: new EncapsulatedContentInfo({ eContentType: OID.data }),
+    certificates: new CertificateSet([cert, ...chain].map((certificate) => new CertificateChoices({ certificate }))),
+    signerInfos: new SignerInfos([signerInfo]),
+  })
+  const cms = new Uint8Array(AsnConvert.serialize(new ContentInfo({ contentType: OID.signedData, content: AsnConvert.serialize(signedData) })))
+  const check = await verifyDetachedCms(cms, { digest })
+  if (!check.signatureValid) throw new CmsError(`the private key does not match the signer certificate (${check.problem ?? 'signature did not verify'})`)
+  return cms
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number)
+  return a.length - b.length
+}
+
+// --- verification
+
+const equalBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((v, i) => v === b[i])
+
+function emptyEvidence(): CmsEvidence {
+  return {
+    parsed: false,
+    problem: null,
+    signerCertificate: null,
+    certificates: [],
+    digestAlgorithm: null,
+    signatureAlgorithm: null,
+    encapsulatedContentType: null,
+    detached: false,
+    signedAttributes: [],
+    messageDigestMatches: false,
+    signatureValid: false,
+    signingCertificate: 'absent',
+    hasSigningTimeAttribute: false,
+  }
+}
+
+/**
+ * Gathers the facts about a detached CMS SignedData over `content` (or over a digest of it the
+ * caller already has). Never throws for bad input: what could not be established is false and
+ * `problem` says why.
+ */
+export async function verifyDetachedCms(cms: Uint8Array, covered: { content: Uint8Array } | { digest: Uint8Array }): Promise<CmsEvidence> {
+  const evidence = emptyEvidence()
+  try {
+    await gather(cms, covered, evidence)
+  } catch (cause) {
+    evidence.problem = cause instanceof Error ? cause.message : String(cause)
+  }
+  return evidence
+}
+
+async function gather(cms: Uint8Array, covered: { content: Uint8Array } | { digest: Uint8Array }, evidence: CmsEvidence): Promise<void> {
+  const outer = readTlv(cms, 0)
+  if (outer.end !== cms.length) throw new CmsError('bytes after the CMS ContentInfo')
+  let contentInfo: ContentInfo
+  let signedData: SignedData
+  try {
+    contentInfo = AsnConvert.parse(cms, ContentInfo)
+    if (contentInfo.contentType !== OID.signedData) throw new CmsError(`ContentInfo is ${contentInfo.contentType}, not SignedData`)
+    signedData = AsnConvert.parse(contentInfo.content, SignedData)
+  } catch (cause) {
+    throw cause instanceof CmsError ? cause : new CmsError('not a CMS SignedData', { cause })
+  }
+  evidence.parsed = true
+  evidence.encapsulatedContentType = signedData.encapContentInfo.eContentType
+  evidence.detached = signedData.encapContentInfo.eContent === undefined
+  const certificates = (signedData.certificates ?? []).flatMap((c) => (c.certificate ? [{ asn: c.certificate, der: new Uint8Array(AsnConvert.serialize(c.certificate)) }] : []))
+  evidence.certificates = certificates.map((c) => c.der)
+  if (signedData.signerInfos.length !== 1) throw new CmsError(`expected exactly one SignerInfo, found ${signedData.signerInfos.length}`)
+  const signerInfo = signedData.signerInfos[0] as SignerInfo
+  const hash = HASH_BY_OID[signerInfo.digestAlgorithm.algorithm]
+  evidence.digestAlgorithm = hash ?? signerInfo.digestAlgorithm.algorithm
+  const sigAlg = SIGNATURE_ALGORITHMS[signerInfo.signatureAlgorithm.algorithm]
+  const sigHash = sigAlg?.hash ?? hash
+  evidence.signatureAlgorithm = sigAlg && sigHash ? `${sigAlg.family} with ${sigHash}` : signerInfo.signatureAlgorithm.algorithm
+
+  const signer = certificates.find((c) => identifies(signerInfo.sid, c.asn))
+  if (!signer) throw new CmsError('the signer certificate is not among the CMS certificates')
+  evidence.signerCertificate = signer.der
+
+  const attrs = signerInfo.signedAttrs
+  const raw = signedAttributesBytes(cms)
+  if (!attrs || !raw) throw new CmsError('no signed attributes: CAdES requires them')
+  evidence.signedAttributes = attrs.map((a) => a.attrType)
+  evidence.hasSigningTimeAttribute = attrs.some((a) => a.attrType === OID.signingTime)
+  const single = (oid: string) => {
+    const found = attrs.filter((a) => a.attrType === oid)
+    if (found.length > 1 || (found[0] && found[0].attrValues.length !== 1)) throw new CmsError(`signed attribute ${oid} must occur once with one value`)
+    return found[0] ? new Uint8Array(found[0].attrValues[0] as ArrayBuffer) : undefined
+  }
+  const contentType = single(OID.contentType)
+  if (!contentType || !equalBytes(contentType, derOid(signedData.encapContentInfo.eContentType))) throw new CmsError('content-type attribute missing or not the encapsulated content type')
+  if (!hash) throw new CmsError(`unsupported digest algorithm ${signerInfo.digestAlgorithm.algorithm}`)
+
+  const messageDigest = single(OID.messageDigest)
+  const digest = 'digest' in covered ? covered.digest : new Uint8Array(await crypto.subtle.digest(hash, covered.content as BufferSource))
+  if (messageDigest) {
+    const md = readTlv(messageDigest, 0)
+    evidence.messageDigestMatches = md.tag === 0x04 && md.end === messageDigest.length && equalBytes(messageDigest.subarray(md.body, md.end), digest)
+  }
+
+  evidence.signingCertificate = await matchSigningCertificate(single(OID.signingCertificateV2), single(OID.signingCertificate), signer)
+
+  if (!sigAlg || !sigHash) throw new CmsError(`unsupported signature algorithm ${signerInfo.signatureAlgorithm.algorithm}`)
+  const toVerify = Uint8Array.of(0x31, ...raw.subarray(1))
+  const spki = AsnConvert.serialize(signer.asn.tbsCertificate.subjectPublicKeyInfo)
+  const signature = new Uint8Array(signerInfo.signature.buffer)
+  if (sigAlg.family === 'ECDSA') {
+    const curve = curveOf(signer.asn)
+    const key = await crypto.subtle.importKey('spki', spki, { name: 'ECDSA', namedCurve: curve }, false, ['verify'])
+    evidence.signatureValid = await crypto.subtle.verify({ name: 'ECDSA', hash: sigHash }, key, ecdsaDerToRaw(signature, CURVE_BITS[curve] as number) as BufferSource, toVerify)
+  } else {
+    const key = await crypto.subtle.importKey('spki', spki, { name: 'RSASSA-PKCS1-v1_5', hash: sigHash }, false, ['verify'])
+    evidence.signatureValid = await crypto.subtle.verify('RSASSA-PKCS1-v1_5', key, signature as BufferSource, toVerify)
+  }
+}
+
+/**
+ * The signed attributes exactly as received: the signature is over these bytes (re-tagged as a
+ * SET), and a re-encoding of parsed values could differ from what the signer signed.
+ */
+function signedAttributesBytes(cms: Uint8Array): Uint8Array | undefined {
+  const explicit = children(cms, readTlv(cms, 0))[1]
+  const signedData = explicit && children(cms, explicit)[0]
+  const signerInfos = signedData && children(cms, signedData).at(-1)
+  const signerInfo = signerInfos && children(cms, signerInfos)[0]
+  const attrs = signerInfo && children(cms, signerInfo)[3]
+  return attrs?.tag === 0xa0 ? cms.subarray(attrs.start, attrs.end) : undefined
+}
+
+function identifies(sid: SignerIdentifier, cert: Certificate): boolean {
+  if (sid.issuerAndSerialNumber) {
+    const { issuer, serialNumber } = sid.issuerAndSerialNumber
+    return equalBytes(new Uint8Array(serialNumber), new Uint8Array(cert.tbsCertificate.serialNumber)) && equalBytes(new Uint8Array(AsnConvert.serialize(issuer)), new Uint8Array(AsnConvert.serialize(cert.tbsCertificate.issuer)))
+  }
+  if (sid.subjectKeyIdentifier) {
+    const ext = cert.tbsCertificate.extensions?.find((e) => e.extnID === '2.5.29.14')
+    if (!ext) return false
+    const octets = new Uint8Array(ext.extnValue.buffer)
+    const tlv = readTlv(octets, 0)
+    return equalBytes(octets.subarray(tlv.body, tlv.end), new Uint8Array(sid.subjectKeyIdentifier.buffer))
+  }
+  return false
+}
+
+function curveOf(cert: Certificate): string {
+  const params = cert.tbsCertificate.subjectPublicKeyInfo.algorithm.parameters
+  const oid = params ? new Uint8Array(params) : new Uint8Array()
+  const curves: [string, string][] = [['1.2.840.10045.3.1.7', 'P-256'], ['1.3.132.0.34', 'P-384'], ['1.3.132.0.35', 'P-521']]
+  const found = curves.find(([o]) => equalBytes(derOid(o), oid))
+  if (!found) throw new CmsError('signer key is not on P-256, P-384 or P-521')
+  return found[1]
+}
+
+/** Compares the first ESSCertID(v2) with the signer certificate: hash, and issuer/serial when present. */
+async function matchSigningCertificate(v2: Uint8Array | undefined, v1: Uint8Array | undefined, signer: { asn: Certificate; der: Uint8Array }): Promise<CmsEvidence['signingCertificate']> {
+  const value = v2 ?? v1
+  if (!value) return 'absent'
+  const top = readTlv(value, 0)
+  const certs = children(value, children(value, top)[0] ?? fail('empty signing-certificate attribute'))
+  const first = certs[0] ?? fail('no ESSCertID in signing-certificate attribute')
+  const fields = children(value, first)
+  let hash: HashName = v2 ? 'SHA-256' : 'SHA-1'
+  let i = 0
+  if (v2 && fields[0]?.tag === 0x30) {
+    const alg = children(value, fields[0])[0] ?? fail('empty hash algorithm')
+    const name = HASH_BY_OID[oidString(value.subarray(alg.body, alg.end))]
+    if (!name) return 'mismatch'
+    hash = name
+    i = 1
+  }
+  const certHash = fields[i]
+  if (!certHash || certHash.tag !== 0x04) fail('ESSCertID has no certHash')
+  const expected = new Uint8Array(await crypto.subtle.digest(hash, signer.der as BufferSource))
+  if (!equalBytes(value.subarray(certHash.body, certHash.end), expected)) return 'mismatch'
+  const issuerSerial = fields[i + 1]
+  if (issuerSerial) {
+    const [names, serial] = children(value, issuerSerial)
+    const serialOk = serial !== undefined && equalBytes(value.subarray(serial.body, serial.end), new Uint8Array(signer.asn.tbsCertificate.serialNumber))
+    const issuer = new Uint8Array(AsnConvert.serialize(signer.asn.tbsCertificate.issuer))
+    const issuerOk = names !== undefined && children(value, names).some((n) => n.tag === 0xa4 && equalBytes(value.subarray(n.body, n.end), issuer))
+    if (!serialOk || !issuerOk) return 'mismatch'
+  }
+  return 'match'
+}
+
+function fail(message: string): never {
+  throw new CmsError(message)
+}
+
+function oidString(bytes: Uint8Array): string {
+  const arcs: number[] = []
+  let v = 0
+  for (const b of bytes) {
+    v = v * 128 + (b & 0x7f)
+    if (!(b & 0x80)) {
+      if (arcs.length === 0) arcs.push(v < 80 ? Math.floor(v / 40) : 2, v < 80 ? v % 40 : v - 80)
+      else arcs.push(v)
+      v = 0
+    }
+  }
+  return arcs.join('.')
+}
