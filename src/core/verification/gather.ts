@@ -1,4 +1,4 @@
-import { base64url, compactVerify } from 'jose'
+import { base64url } from 'jose'
 import type { StatusBit, StatusSource, TrustStore } from '../ports'
 import type { TrustedSigner } from '../trust/trusted-signer'
 
@@ -20,6 +20,9 @@ export interface JwsEvidence {
 export interface ParsedJws {
   header: Record<string, unknown>
   payload: Record<string, unknown>
+  /** The bytes the signature covers: ASCII `base64url(header).base64url(payload)` exactly as received. */
+  signingInput: Uint8Array
+  signature: Uint8Array
 }
 
 export interface StatusEvidence {
@@ -30,12 +33,30 @@ export interface StatusEvidence {
 
 const MAX_JWS_LENGTH = 64 * 1024
 const decoder = new TextDecoder('utf-8', { fatal: true })
+const encoder = new TextEncoder()
+
+/**
+ * Strict base64url: the unpadded alphabet, and the one canonical spelling of the bytes. A lax
+ * decoder ignores the unused low bits of the last character, so one signature would have many
+ * spellings (RFC 4648 §3.5 lets a decoder refuse them; we do).
+ */
+function decodeBase64url(part: string, name: string): Uint8Array {
+  if (!/^[A-Za-z0-9_-]+$/.test(part)) throw new Error(`the ${name} is missing or not base64url`)
+  let bytes: Uint8Array
+  try {
+    bytes = base64url.decode(part)
+  } catch {
+    throw new Error(`the ${name} is not base64url`)
+  }
+  if (base64url.encode(bytes) !== part) throw new Error(`the ${name} is not canonical base64url`)
+  return bytes
+}
 
 function decodeJsonPart(part: string, name: string): Record<string, unknown> {
-  if (!/^[A-Za-z0-9_-]+$/.test(part)) throw new Error(`the ${name} is not base64url`)
+  const bytes = decodeBase64url(part, name)
   let value: unknown
   try {
-    value = JSON.parse(decoder.decode(base64url.decode(part)))
+    value = JSON.parse(decoder.decode(bytes))
   } catch {
     throw new Error(`the ${name} is not base64url-encoded UTF-8 JSON`)
   }
@@ -48,8 +69,12 @@ export function parseCompactJws(input: string): ParsedJws {
   const parts = input.split('.')
   if (parts.length !== 3) throw new Error(`a compact JWS has 3 parts separated by dots, this has ${parts.length}`)
   const [header, payload, signature] = parts as [string, string, string]
-  if (!/^[A-Za-z0-9_-]+$/.test(signature)) throw new Error('the signature is missing or not base64url')
-  return { header: decodeJsonPart(header, 'protected header'), payload: decodeJsonPart(payload, 'payload') }
+  return {
+    header: decodeJsonPart(header, 'protected header'),
+    payload: decodeJsonPart(payload, 'payload'),
+    signingInput: encoder.encode(`${header}.${payload}`),
+    signature: decodeBase64url(signature, 'signature'),
+  }
 }
 
 function statusEntries(payload: Record<string, unknown>): Array<{ purpose: string; url: string; index: number }> {
@@ -64,11 +89,29 @@ function statusEntries(payload: Record<string, unknown>): Array<{ purpose: strin
   })
 }
 
-async function signatureHolds(input: string, signer: TrustedSigner): Promise<boolean> {
+interface VerifyParams {
+  algorithm: AlgorithmIdentifier | EcdsaParams
+  key: { name: string; namedCurve?: string }
+  signatureBytes: number
+}
+
+const VERIFY_PARAMS: Record<TrustedSigner['alg'], VerifyParams> = {
+  ES256: { algorithm: { name: 'ECDSA', hash: 'SHA-256' }, key: { name: 'ECDSA', namedCurve: 'P-256' }, signatureBytes: 64 },
+  EdDSA: { algorithm: { name: 'Ed25519' }, key: { name: 'Ed25519' }, signatureBytes: 64 },
+}
+
+/**
+ * The verify path's one signature primitive (the Wycheproof vectors test this function). The
+ * signer's own algorithm decides how its key is used, never the token's `alg`; the key must be
+ * of that algorithm (ES256 means P-256); an ES256 signature is the 64-byte r‖s of RFC 7518.
+ */
+export async function verifyJwsSignature(signer: Pick<TrustedSigner, 'alg' | 'publicKey'>, signingInput: Uint8Array, signature: Uint8Array): Promise<boolean> {
+  const params = VERIFY_PARAMS[signer.alg]
+  if (!params || signature.length !== params.signatureBytes) return false
+  const key = signer.publicKey.algorithm as { name: string; namedCurve?: string }
+  if (key.name !== params.key.name || key.namedCurve !== params.key.namedCurve) return false
   try {
-    // The key's own algorithm only: the token's `alg` never chooses how its key is used.
-    await compactVerify(input, signer.publicKey, { algorithms: [signer.alg] })
-    return true
+    return await crypto.subtle.verify(params.algorithm, signer.publicKey, signature as BufferSource, signingInput as BufferSource)
   } catch {
     return false
   }
@@ -85,7 +128,7 @@ export async function gatherJwsEvidence(input: string, trust: TrustStore, status
   const { header, payload } = evidence.parsed
   if (typeof header.kid === 'string') evidence.signer = trust.findSigner(header.kid)
   if (evidence.signer && header.alg === evidence.signer.alg && header.crit === undefined) {
-    evidence.signatureValid = await signatureHolds(input, evidence.signer)
+    evidence.signatureValid = await verifyJwsSignature(evidence.signer, evidence.parsed.signingInput, evidence.parsed.signature)
   }
   for (const entry of statusEntries(payload)) {
     if (entry.purpose === 'revocation' || entry.purpose === 'suspension') {
