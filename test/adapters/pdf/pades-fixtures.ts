@@ -4,7 +4,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PDFDocument, StandardFonts, rgb } from 'pdf-lib'
 import { ES256, randomSerialNumber, x509 } from '../../../src/adapters/crypto/x509'
+import { signDetachedCms } from '../../../src/adapters/crypto/cms'
 import type { SignPdfOptions } from '../../../src/adapters/pdf/pades-sign'
+import { PdfFile, type PdfState } from '../../../src/adapters/pdf/pdf-file'
+import type { PdfRef } from '../../../src/adapters/pdf/pdf-syntax'
 
 /** A test PKI made here: root → issuing CA → signers (two ES256, one RSA 2048). */
 export interface TestPki {
@@ -101,4 +104,58 @@ export function pdfsig(pdf: Uint8Array, nssDir?: string): string {
     const e = error as { stdout?: string; stderr?: string }
     return `${e.stdout ?? ''}${e.stderr ?? ''}`
   }
+}
+
+/**
+ * Appends a hand-written incremental update (classic cross-reference table), as an attacker or
+ * another tool would: `objects` maps object numbers to their serialised bodies.
+ */
+export function appendUpdate(pdf: Uint8Array, objects: Record<number, string>, trailer: { size?: number } = {}): Uint8Array {
+  const file = new PdfFile(pdf)
+  const state = file.stateAt(file.lastMarker)
+  const parts: string[] = ['\n']
+  let at = pdf.length + 1
+  const offsets = new Map<number, number>()
+  for (const [num, body] of Object.entries(objects)) {
+    const text = `${num} 0 obj\n${body}\nendobj\n`
+    offsets.set(Number(num), at)
+    parts.push(text)
+    at += Buffer.byteLength(text, 'latin1')
+  }
+  let xref = 'xref\n'
+  for (const [num, offset] of [...offsets].sort((a, b) => a[0] - b[0])) xref += `${num} 1\n${String(offset).padStart(10, '0')} 00000 n\r\n`
+  const size = Math.max(trailer.size ?? 0, state.trailer.get('Size') as number, ...[...offsets.keys()].map((n) => n + 1))
+  const root = state.trailer.get('Root') as PdfRef
+  parts.push(`${xref}trailer\n<</Size ${size}/Root ${root.num} 0 R/Prev ${state.chain[0]?.offset}>>\nstartxref\n${at}\n%%EOF\n`)
+  return new Uint8Array([...pdf, ...Buffer.from(parts.join(''), 'latin1')])
+}
+
+/** The final revision of a PDF, to find object numbers to attack. */
+export function finalState(pdf: Uint8Array): PdfState {
+  const file = new PdfFile(pdf)
+  return file.stateAt(file.lastMarker)
+}
+
+export const PLACEHOLDER_BYTE_RANGE = `[0 ${'0'.repeat(10)} ${'0'.repeat(10)} ${'0'.repeat(10)}]`
+export const placeholderContents = (bytes = 8192) => `<${'0'.repeat(bytes * 2)}>`
+
+/**
+ * Fills the last placeholder signature in a file with a real CMS by `who`, over the byte range
+ * given (by default the honest one: everything but the /Contents string). Attack fixtures pass
+ * a dishonest range; the CMS is still valid over whatever that range covers.
+ */
+export async function fillPlaceholder(pdf: Uint8Array, pki: TestPki, who: 'alice' | 'bob', byteRange?: (honest: [number, number, number, number]) => [number, number, number, number]): Promise<Uint8Array> {
+  const text = Buffer.from(pdf).toString('latin1')
+  const brAt = text.lastIndexOf(PLACEHOLDER_BYTE_RANGE)
+  const contentsStart = text.indexOf('/Contents <', brAt) + '/Contents '.length
+  const contentsEnd = text.indexOf('>', contentsStart) + 1
+  const honest: [number, number, number, number] = [0, contentsStart, contentsEnd, pdf.length - contentsEnd]
+  const range = byteRange ? byteRange(honest) : honest
+  const out = pdf.slice()
+  out.set(Buffer.from(`[${range.join(' ')}]`.padEnd(PLACEHOLDER_BYTE_RANGE.length, ' '), 'latin1'), brAt)
+  const covered = new Uint8Array([...out.subarray(0, range[1]), ...out.subarray(range[2], range[2] + range[3])])
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', covered))
+  const cms = await signDetachedCms(digest, { privateKey: pki.signers[who].key, certificate: new Uint8Array(pki.signers[who].certificate.rawData), chain: [new Uint8Array(pki.ca.rawData)] })
+  out.set(Buffer.from(Buffer.from(cms).toString('hex'), 'latin1'), contentsStart + 1)
+  return out
 }

@@ -1,0 +1,163 @@
+import { execFileSync } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { beforeAll, describe, expect, test } from 'vitest'
+import { signPdf } from '../../../src/adapters/pdf/pades-sign'
+import { PdfSigningError } from '../../../src/adapters/pdf/pdf-errors'
+import { gatherPdfEvidence } from '../../../src/adapters/pdf/pdf-signatures'
+import { PdfString } from '../../../src/adapters/pdf/pdf-syntax'
+import { checkPdfSignatures } from '../../../src/core/verification/pdf-checks'
+import { finalState, makePdf, makeTestPki, nssDbTrusting, pdfsig, tempDir, type TestPki } from './pades-fixtures'
+
+let pki: TestPki
+let nss: string
+beforeAll(async () => {
+  pki = await makeTestPki()
+  nss = nssDbTrusting(pki.root)
+})
+
+const latin1 = (bytes: Uint8Array) => Buffer.from(bytes).toString('latin1')
+
+function signatureBlocks(report: string): string[] {
+  return report.split(/^Signature #\d+:$/m).slice(1)
+}
+
+async function allChecksPass(pdf: Uint8Array) {
+  const evidence = await gatherPdfEvidence(pdf)
+  const { file, signatures } = checkPdfSignatures(evidence)
+  expect(file.filter((c) => !c.passed)).toEqual([])
+  for (const checks of signatures) expect(checks.filter((c) => !c.passed)).toEqual([])
+  return evidence
+}
+
+describe('signPdf', () => {
+  for (const useObjectStreams of [true, false]) {
+    const style = useObjectStreams ? 'cross-reference stream' : 'cross-reference table'
+    test(`signs a pdf-lib PDF (${style}); pdfsig finds the signature valid, trusted and covering the whole document`, async () => {
+      const pdf = await makePdf({ useObjectStreams })
+      const signed = await signPdf(pdf, pki.options('alice', { reason: '电子证照签发', location: '赣州市' }))
+      expect(latin1(signed.subarray(0, pdf.length))).toBe(latin1(pdf))
+      const [block, ...rest] = signatureBlocks(pdfsig(signed, nss))
+      expect(rest).toEqual([])
+      expect(block).toContain('Signer Certificate Common Name: Alice Signer')
+      expect(block).toContain('Signature Type: ETSI.CAdES.detached')
+      expect(block).toContain('Total document signed')
+      expect(block).toContain('Signature Validation: Signature is Valid.')
+      expect(block).toContain('Certificate Validation: Certificate is Trusted.')
+      const evidence = await allChecksPass(signed)
+      expect(evidence.signatures[0]?.reason).toBe('电子证照签发')
+      expect(evidence.signatures[0]?.location).toBe('赣州市')
+    })
+
+    test(`a second signer appends an incremental update (${style}); pdfsig reports both valid`, async () => {
+      const once = await signPdf(await makePdf({ useObjectStreams }), pki.options('alice'))
+      const twice = await signPdf(once, pki.options('bob'))
+      expect(latin1(twice.subarray(0, once.length))).toBe(latin1(once))
+      const xrefKind = (pdf: Uint8Array) => finalState(pdf).chain[0]?.kind
+      expect(xrefKind(twice)).toBe(useObjectStreams ? 'stream' : 'table')
+      const [first, second, ...rest] = signatureBlocks(pdfsig(twice, nss))
+      expect(rest).toEqual([])
+      expect(first).toContain('Alice Signer')
+      expect(first).toContain('Signature Validation: Signature is Valid.')
+      expect(first).toContain('Not total document signed')
+      expect(second).toContain('Bob Signer')
+      expect(second).toContain('Signature Validation: Signature is Valid.')
+      expect(second).toContain('Total document signed')
+      const evidence = await allChecksPass(twice)
+      expect(evidence.updates.map((u) => u.kinds)).toEqual([['signature'], ['signature']])
+    })
+  }
+
+  test('the CMS verifies with openssl over the signed byte ranges, chaining to the root', async () => {
+    const signed = await signPdf(await makePdf(), pki.options('alice'))
+    const [sig] = (await gatherPdfEvidence(signed)).signatures
+    const [, a, b, c] = sig?.byteRange as number[]
+    const hex = latin1(signed.subarray((a as number) + 1, (b as number) - 1)).replace(/(00)+$/, '')
+    const dir = tempDir()
+    writeFileSync(join(dir, 'sig.der'), Buffer.from(hex.length % 2 ? hex + '0' : hex, 'hex'))
+    writeFileSync(join(dir, 'data.bin'), Buffer.concat([signed.subarray(0, a), signed.subarray(b, (b as number) + (c as number))]))
+    writeFileSync(join(dir, 'root.pem'), pki.root.toString('pem'))
+    const out = execFileSync('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', join(dir, 'sig.der'), '-content', join(dir, 'data.bin'), '-CAfile', join(dir, 'root.pem'), '-purpose', 'any', '-out', '/dev/null'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+    expect(out).toBe('')
+    const attrs = execFileSync('openssl', ['cms', '-cmsout', '-print', '-inform', 'DER', '-in', join(dir, 'sig.der')], { encoding: 'utf8' })
+    expect(attrs).toContain('id-smime-aa-signingCertificateV2')
+    expect(attrs).toContain('messageDigest')
+    expect(attrs).not.toContain('signingTime')
+  })
+
+  test('signs with an RSA key (RSASSA-PKCS1-v1_5, SHA-256)', async () => {
+    const signed = await signPdf(await makePdf(), pki.options('rsa'))
+    const [block] = signatureBlocks(pdfsig(signed, nss))
+    expect(block).toContain('RSA Signer')
+    expect(block).toContain('Signature Validation: Signature is Valid.')
+    const evidence = await allChecksPass(signed)
+    expect(evidence.signatures[0]?.cms?.signatureAlgorithm).toBe('RSASSA-PKCS1-v1_5 with SHA-256')
+  })
+
+  test('writes the claimed time to /M and keeps it out of the CMS', async () => {
+    const signingTime = new Date('2026-03-01T08:30:00Z')
+    const signed = await signPdf(await makePdf(), pki.options('alice', { signingTime, name: '赣州市行政审批局' }))
+    const [sig] = (await gatherPdfEvidence(signed)).signatures
+    expect(sig?.signingTime).toBe('2026-03-01T08:30:00.000Z')
+    expect(sig?.name).toBe('赣州市行政审批局')
+    expect(sig?.cms?.hasSigningTimeAttribute).toBe(false)
+  })
+
+  test('draws a visible appearance on the chosen page from a drawing callback', async () => {
+    const pdf = await makePdf({ pages: 2 })
+    const signed = await signPdf(pdf, pki.options('alice', { appearance: { page: 1, rect: [400, 60, 520, 180], draw: (page) => page.drawCircle({ x: 60, y: 60, size: 50, borderWidth: 4 }) } }))
+    const state = finalState(signed)
+    const page = state.pages()[1]
+    const annots = state.array(page?.dict.get('Annots')) ?? []
+    expect(annots).toHaveLength(1)
+    const widget = state.dict(annots[0])
+    expect(widget?.get('Rect')).toEqual([400, 60, 520, 180])
+    const ap = state.dict(state.dict(widget?.get('AP'))?.get('N'))
+    expect(ap?.get('BBox')).toEqual([0, 0, 120, 120])
+    expect(state.array(state.pages()[0]?.dict.get('Annots')) ?? []).toEqual([])
+    const evidence = await allChecksPass(signed)
+    expect(evidence.updates[0]?.signatureWidgets).toEqual([{ field: 'Signature1', page: 1, rect: [400, 60, 520, 180] }])
+    const [block] = signatureBlocks(pdfsig(signed, nss))
+    expect(block).toContain('Signature Validation: Signature is Valid.')
+    const dir = tempDir()
+    writeFileSync(join(dir, 'v.pdf'), signed)
+    // Rendered at 72 dpi, one pixel per point: the circle's ring is dark inside the widget rect only.
+    execFileSync('pdftoppm', ['-r', '72', '-f', '2', '-l', '2', '-gray', join(dir, 'v.pdf'), join(dir, 'p')])
+    const pgm = readFileSync(join(dir, 'p-2.pgm'))
+    const [, w, h] = /^P5\s+(\d+)\s+(\d+)\s+255\s/.exec(pgm.toString('latin1', 0, 20)) ?? []
+    const pixels = pgm.subarray(pgm.length - Number(w) * Number(h))
+    const dark = (x0: number, y0: number, x1: number, y1: number) => {
+      let n = 0
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) if ((pixels[y * Number(w) + x] as number) < 128) n++
+      return n
+    }
+    expect(dark(400, 842 - 180, 520, 842 - 60)).toBeGreaterThan(300)
+    expect(dark(0, 842 - 180, 400, 842)).toBe(0)
+  })
+
+  test('names the field uniquely and refuses a name already taken', async () => {
+    const once = await signPdf(await makePdf(), pki.options('alice'))
+    const twice = await signPdf(once, pki.options('bob'))
+    expect((await gatherPdfEvidence(twice)).signatures.map((s) => s.fieldName)).toEqual(['Signature1', 'Signature2'])
+    await expect(signPdf(twice, pki.options('alice', { fieldName: 'Signature2' }))).rejects.toMatchObject({ code: 'pdf_field_exists', status: 422 })
+  })
+
+  test('refuses a page that does not exist, a key that is not the certificate’s, and a non-PDF', async () => {
+    const pdf = await makePdf()
+    await expect(signPdf(pdf, pki.options('alice', { appearance: { page: 3, rect: [0, 0, 10, 10] } }))).rejects.toMatchObject({ code: 'pdf_page_out_of_range' })
+    const mismatched = { ...pki.options('alice'), privateKey: pki.signers.bob.key }
+    await expect(signPdf(pdf, mismatched)).rejects.toBeInstanceOf(PdfSigningError)
+    await expect(signPdf(pdf, mismatched)).rejects.toMatchObject({ code: 'pdf_signer_key_mismatch' })
+    await expect(signPdf(new TextEncoder().encode('hello'), pki.options('alice'))).rejects.toMatchObject({ code: 'pdf_malformed', status: 422 })
+  })
+
+  test('the signature dictionary’s /Contents is a hex string and the gap is exactly it', async () => {
+    const signed = await signPdf(await makePdf(), pki.options('alice'))
+    const [sig] = (await gatherPdfEvidence(signed)).signatures
+    const state = finalState(signed)
+    const field = state.dict(state.array(state.dict(state.catalog().dict.get('AcroForm'))?.get('Fields'))?.[0])
+    const contents = state.dict(field?.get('V'))?.get('Contents')
+    expect(contents).toBeInstanceOf(PdfString)
+    expect(sig?.byteRange?.slice(1, 3)).toEqual([(contents as PdfString).start, (contents as PdfString).end])
+  })
+})
