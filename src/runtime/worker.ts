@@ -1,0 +1,173 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+import { PKI_ROLES, type PkiRole, type RegionPki } from '../adapters/crypto/pki'
+import { importPkiBundle, type PkiBundle } from '../adapters/crypto/pki-bundle'
+import { createPostgresClient } from '../adapters/postgres/postgres-client'
+import type { SqlClient } from '../adapters/postgres/sql-client'
+import { loadConfig } from '../config'
+import { ConfigurationError } from '../core/errors'
+import { createApp } from '../http/app'
+import type { Logger } from '../http/deps'
+import { buildDeps, type BuiltDeps } from './deps'
+
+/**
+ * The Cloudflare Workers entry: the same app as on Node, with PostgreSQL through Hyperdrive and
+ * the region's keys from the TONGBAN_PKI secret. Nothing here may import a Node-only module
+ * (node:fs, pino, PGlite): test/runtime/worker.test.ts bundles it and looks.
+ */
+export interface WorkerEnv {
+  HYPERDRIVE?: { connectionString: string }
+  /** Secret: the PKI bundle JSON (src/adapters/crypto/pki-bundle.ts); see keys/README.md. */
+  TONGBAN_PKI?: string
+  /** Secret: the bearer token of the admin API. */
+  ADMIN_TOKEN?: string
+  REGION_CODE?: string
+  REGION_NAME?: string
+  PUBLIC_URL?: string
+  BUREAU_NAME?: string
+  BUREAU_USCC?: string
+  LOG_LEVEL?: string
+  [binding: string]: unknown
+}
+
+export interface WorkerContext {
+  waitUntil(promise: Promise<unknown>): void
+  passThroughOnException?(): void
+}
+
+/** Other isolates write to the same database; statuses older than this are reloaded before answering. */
+const STATUS_REFRESH_MS = 2_000
+/** Hyperdrive pools the real connections; a request needs few of its own (Workers limit open sockets). */
+const CONNECTIONS_PER_REQUEST = 5
+/** Keys the running service signs with; the root and issuing CA keys may be (and should be) absent. */
+const SIGNING_ROLES: PkiRole[] = ['document-signer', 'trust-list-signer']
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const
+
+function serialisable(value: unknown): unknown {
+  if (!(value instanceof Error)) return value
+  return { type: value.name, message: value.message, code: (value as { code?: unknown }).code, stack: value.stack }
+}
+
+/** One JSON object per line on the console, which Workers Logs indexes; pino is Node-only. */
+export function consoleLogger(base: Record<string, unknown>, level = 'info'): Logger {
+  const threshold = Math.max(0, LEVELS.indexOf(level as (typeof LEVELS)[number]))
+  const emit = (name: 'info' | 'warn' | 'error', write: (line: string) => void) => (object: object, message?: string) => {
+    if (LEVELS.indexOf(name) < threshold) return
+    const fields = Object.fromEntries(Object.entries(object).map(([key, value]) => [key, serialisable(value)]))
+    write(JSON.stringify({ level: name, time: new Date().toISOString(), ...base, ...fields, ...(message ? { msg: message } : {}) }))
+  }
+  return { info: emit('info', console.log), warn: emit('warn', console.warn), error: emit('error', console.error) }
+}
+
+/** Reads the PKI from the secret; a missing role or signing key stops the service with a message that says so. */
+export async function loadWorkerPki(json: string | undefined): Promise<RegionPki> {
+  const howTo = 'store the bundle printed by `npx tongban keys init --print` with `wrangler secret put TONGBAN_PKI` (keys/README.md)'
+  if (!json) throw new ConfigurationError(`TONGBAN_PKI is not set: ${howTo}`)
+  let bundle: PkiBundle
+  try {
+    bundle = JSON.parse(json) as PkiBundle
+  } catch {
+    // The parser's message quotes the input, which here is private key material: never pass it on.
+    throw new ConfigurationError(`TONGBAN_PKI is not JSON: ${howTo}`)
+  }
+  let pki: Partial<RegionPki>
+  try {
+    pki = await importPkiBundle(bundle)
+  } catch (cause) {
+    throw new ConfigurationError(`TONGBAN_PKI is not a usable PKI bundle (${(cause as Error).message}): ${howTo}`)
+  }
+  const missing = PKI_ROLES.filter((role) => !pki[role])
+  if (missing.length > 0) throw new ConfigurationError(`TONGBAN_PKI lacks ${missing.join(', ')}: ${howTo}`)
+  const keyless = SIGNING_ROLES.filter((role) => !pki[role]?.privateKey)
+  if (keyless.length > 0) throw new ConfigurationError(`TONGBAN_PKI has no private key for ${keyless.join(', ')}: ${howTo}`)
+  return pki as RegionPki
+}
+
+/**
+ * Workers may not use a socket opened for one request while serving another, so each request
+ * gets its own postgres.js client over Hyperdrive (which keeps the real pool) and the deps,
+ * built once per isolate, reach it through this request-scoped client.
+ */
+function requestScopedDatabase(): { db: SqlClient; run<T>(client: SqlClient, work: () => Promise<T>): Promise<T> } {
+  const storage = new AsyncLocalStorage<SqlClient>()
+  const current = (): SqlClient => {
+    const client = storage.getStore()
+    if (!client) throw new Error('no database client outside a request')
+    return client
+  }
+  const db: SqlClient = {
+    query: <T>(text: string, params?: unknown[]) => current().query<T>(text, params),
+    exec: (text: string) => current().exec(text),
+    transaction: <T>(work: (tx: SqlClient) => Promise<T>) => current().transaction(work),
+    close: async () => {},
+  }
+  return { db, run: (client, work) => storage.run(client, work) }
+}
+
+function problem(status: number, code: string, detail: string, url: string): Response {
+  const body = { type: `https://tongban.dev/problems/${code}`, title: 'Service Unavailable', status, code, detail, instance: new URL(url).pathname }
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/problem+json', 'retry-after': '30' } })
+}
+
+interface Service {
+  app: ReturnType<typeof createApp>
+  built: BuiltDeps
+}
+
+export function createWorker() {
+  const database = requestScopedDatabase()
+  let service: Promise<Service> | undefined
+  let startupLog = consoleLogger({ runtime: 'workers' })
+
+  async function start(env: WorkerEnv): Promise<Service> {
+    const vars = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => typeof entry[1] === 'string'))
+    const config = loadConfig(vars)
+    if (!env.PUBLIC_URL) throw new ConfigurationError('PUBLIC_URL is required on Workers: it is the issuer id in every credential (wrangler.toml [vars])')
+    if (!config.adminToken) throw new ConfigurationError('ADMIN_TOKEN is required: set it with `wrangler secret put ADMIN_TOKEN`')
+    const log = consoleLogger({ runtime: 'workers', region: config.region.code }, config.logLevel)
+    startupLog = log
+    const pki = await loadWorkerPki(env.TONGBAN_PKI)
+    // Migrations run here, on the first request an isolate serves.
+    const built = await buildDeps({ config: { ...config, adminToken: config.adminToken }, db: database.db, pki, log })
+    log.info({ url: config.publicUrl }, `tongban ${config.region.name} (${config.region.code}) ready`)
+    return { app: createApp(built.deps), built }
+  }
+
+  function serviceFor(env: WorkerEnv): Promise<Service> {
+    service ??= start(env).catch((error: unknown) => {
+      // A configuration problem stays until the next deploy; anything else (the database) may pass.
+      if (!(error instanceof ConfigurationError)) service = undefined
+      throw error
+    })
+    return service
+  }
+
+  return {
+    async fetch(request: Request, env: WorkerEnv, ctx: WorkerContext): Promise<Response> {
+      if (!env.HYPERDRIVE?.connectionString) {
+        startupLog.error({ problem: 'no HYPERDRIVE binding' }, 'tongban cannot start')
+        return problem(503, 'invalid_configuration', 'the HYPERDRIVE binding is missing (wrangler.toml [[hyperdrive]])', request.url)
+      }
+      const client = createPostgresClient({ url: env.HYPERDRIVE.connectionString, max: CONNECTIONS_PER_REQUEST })
+      try {
+        return await database.run(client, async () => {
+          let running: Service
+          try {
+            running = await serviceFor(env)
+          } catch (error) {
+            startupLog.error({ err: error }, 'tongban cannot start')
+            return error instanceof ConfigurationError
+              ? problem(503, error.code, error.message, request.url)
+              : problem(503, 'unavailable', 'the service could not start; the cause is logged', request.url)
+          }
+          await running.built.statusRegistry.refreshIfOlderThan(STATUS_REFRESH_MS)
+          return running.app.fetch(request, env, ctx as never)
+        })
+      } finally {
+        ctx.waitUntil(client.close())
+      }
+    },
+  }
+}
+
+export default createWorker()
