@@ -79,9 +79,10 @@ export const licenceSealRect: Readonly<Rect & { pageIndex: 0 }> = Object.freeze(
   height: SEAL_SIZE,
 })
 
-const QR_SIZE = 108
+// 42 mm: a module of a ~900-character credential stays about 0.33 mm, the least phones read well.
+const QR_SIZE = 120
 const QR_TOP = PAGE_HEIGHT - 56
-const FIELDS_TOP = 556
+const FIELDS_TOP = 548
 const FIELDS_BOTTOM = 262
 const CONTINUATION_TOP = PAGE_HEIGHT - 120
 const CONTINUATION_BOTTOM = 96
@@ -95,7 +96,7 @@ export async function renderLicencePdf(input: LicencePdfInput, fontBytes: Uint8A
 
   const doc = await PDFDocument.create({ updateMetadata: false })
   doc.registerFontkit(pdfLibFontkit)
-  const font = await doc.embedFont(fontBytes, { subset: true })
+  const font = await doc.embedFont(fontBytes, { subset: true, customName: subsetName(input, fontBytes) })
   describe(doc, input)
   const pen = new Pen(doc, font)
   const isBusinessLicence = input.typeName === '营业执照'
@@ -104,7 +105,7 @@ export async function renderLicencePdf(input: LicencePdfInput, fontBytes: Uint8A
   header(pen, page, input)
   title(pen, page, input.typeName)
   const rows = layoutFields(pen, fields)
-  flowFields(pen, page, rows, input.typeName)
+  flowFields(pen, page, rows, input)
   authority(pen, page, isBusinessLicence ? '登记机关' : '发证机关', input.issuer.authorityName, issuedAt)
   footer(pen, page, validity, input.issuer)
   if (input.sealPlacement !== 'none') {
@@ -152,6 +153,24 @@ function assertDrawable(input: LicencePdfInput, fields: Array<{ label: string; v
       details: [{ message: `characters that cannot be printed: ${chars}` }],
     })
   }
+}
+
+/**
+ * ISO 32000 names a subset font TAG+PostScriptName with a six-letter tag, which tells readers
+ * and preflight tools that it is a subset. pdf-lib would append a random number instead; a tag
+ * derived from the input keeps the output reproducible and differs between licences.
+ */
+function subsetName(input: LicencePdfInput, fontBytes: Uint8Array): string {
+  let hash = 0x811c9dc5
+  for (const char of JSON.stringify(input)) {
+    hash = Math.imul(hash ^ (char.codePointAt(0) as number), 0x01000193) >>> 0
+  }
+  let tag = ''
+  for (let i = 0; i < 6; i++) {
+    tag += String.fromCharCode(65 + (hash % 26))
+    hash = Math.floor(hash / 26)
+  }
+  return `${tag}+${parseFont(fontBytes).postscriptName}`
 }
 
 function describe(doc: PDFDocument, input: LicencePdfInput) {
@@ -338,7 +357,8 @@ function header(pen: Pen, page: PDFPage, input: LicencePdfInput) {
   const qrCentre = RIGHT - QR_SIZE / 2
   pen.centred(page, '扫码核验', qrCentre, QR_TOP - QR_SIZE - 11, 8, { color: MUTED })
   const urlSize = Math.min(6.5, (6.5 * (QR_SIZE + 40)) / pen.width(input.verifyUrl, 6.5))
-  pen.centred(page, input.verifyUrl, qrCentre, QR_TOP - QR_SIZE - 21, urlSize, { color: MUTED })
+  const urlWidth = pen.width(input.verifyUrl, urlSize)
+  pen.text(page, input.verifyUrl, Math.min(qrCentre - urlWidth / 2, RIGHT - urlWidth), QR_TOP - QR_SIZE - 21, urlSize, { color: MUTED })
 }
 
 /**
@@ -383,11 +403,12 @@ function title(pen: Pen, page: PDFPage, typeName: string) {
     spacing = 0
     size = Math.min(size, (size * room) / pen.width(typeName, size))
   }
-  pen.centred(page, typeName, PAGE_WIDTH / 2, 600, size, { spacing, bold: true })
+  pen.centred(page, typeName, PAGE_WIDTH / 2, 592, size, { spacing, bold: true })
 }
 
 interface FieldRow {
   labelLines: string[]
+  labelSize: number
   valueLines: string[]
   height: number
 }
@@ -413,15 +434,23 @@ function layoutFields(pen: Pen, fields: Array<{ label: string; value: string }>)
 
 function layoutAt(pen: Pen, fields: Array<{ label: string; value: string }>, size: number): FieldLayout {
   const widest = Math.max(0, ...fields.map(({ label }) => pen.width(label, size)))
-  const labelWidth = Math.min(Math.max(widest, 4 * size), 6 * size)
+  const labelWidth = Math.min(Math.max(widest, 4 * size), 7 * size)
   const valueWidth = RIGHT - 8 - (LABEL_X + labelWidth + 1.5 * size)
   const rows = fields.map(({ label, value }) => {
-    const labelLines = pen.wrap(label, labelWidth, size)
+    const { labelLines, labelSize } = fitLabel(pen, label, labelWidth, size)
     const valueLines = pen.wrap(value === '' ? '—' : value, valueWidth, size)
     const lines = Math.max(labelLines.length, valueLines.length)
-    return { labelLines, valueLines, height: lines * lineHeight(size) + size * 0.7 }
+    return { labelLines, labelSize, valueLines, height: lines * lineHeight(size) + size * 0.7 }
   })
   return { size, labelWidth, rows }
+}
+
+/** A long label such as 法定代表人（负责人） is set smaller to stay on one line; only a very long one wraps. */
+function fitLabel(pen: Pen, label: string, width: number, size: number): { labelLines: string[]; labelSize: number } {
+  const natural = pen.width(label, size)
+  if (natural <= width) return { labelLines: [label], labelSize: size }
+  if (natural * 0.6 <= width) return { labelLines: [label], labelSize: (size * width) / natural }
+  return { labelLines: pen.wrap(label, width, size), labelSize: size }
 }
 
 function lineHeight(size: number): number {
@@ -429,7 +458,7 @@ function lineHeight(size: number): number {
 }
 
 /** Draws the rows from the top of the field area, continuing on further pages when needed. */
-function flowFields(pen: Pen, first: PDFPage, layout: FieldLayout, typeName: string) {
+function flowFields(pen: Pen, first: PDFPage, layout: FieldLayout, input: LicencePdfInput) {
   const { size, labelWidth } = layout
   const valueX = LABEL_X + labelWidth + 1.5 * size
   let page = first
@@ -439,7 +468,8 @@ function flowFields(pen: Pen, first: PDFPage, layout: FieldLayout, typeName: str
   const nextPage = () => {
     page = pen.newPage()
     pageNumber++
-    pen.centred(page, `${typeName}（续页 ${pageNumber - 1}）`, PAGE_WIDTH / 2, PAGE_HEIGHT - 90, 16, { bold: true })
+    pen.centred(page, `${input.typeName}（续页 ${pageNumber - 1}）`, PAGE_WIDTH / 2, PAGE_HEIGHT - 86, 16, { bold: true })
+    pen.centred(page, `${input.holder.name}  证照编号 ${input.number}`, PAGE_WIDTH / 2, PAGE_HEIGHT - 104, 7, { color: MUTED })
     y = CONTINUATION_TOP
     bottom = CONTINUATION_BOTTOM
   }
@@ -449,12 +479,16 @@ function flowFields(pen: Pen, first: PDFPage, layout: FieldLayout, typeName: str
       if (y - lineHeight(size) < bottom) nextPage()
       const baseline = y - size * 1.05
       const label = row.labelLines[i]
-      if (label) drawLabel(pen, page, label, baseline, size, labelWidth, row.labelLines.length === 1)
+      if (label) drawLabel(pen, page, label, baseline, row.labelSize, labelWidth, row.labelLines.length === 1)
       const value = row.valueLines[i]
       if (value) pen.text(page, value, valueX, baseline, size)
       y -= lineHeight(size)
     }
     y -= size * 0.7
+  }
+  const pages = pen.doc.getPages()
+  if (pages.length > 1) {
+    pages.forEach((p, i) => pen.centred(p, `第${i + 1}页　共${pages.length}页`, PAGE_WIDTH / 2, 40, 7.5, { color: MUTED }))
   }
 }
 
