@@ -49,7 +49,7 @@ export function errorToProblem(error: unknown, c: Context, log: (error: unknown)
     // Hono's own body parsing, media type checks and size limits speak through HTTPException.
     if (error.status === 415) {
       const type = c.req.header('content-type')
-      return problemResponse(c, 415, 'unsupported_media_type', `this endpoint takes application/json; got ${type ? JSON.stringify(type) : 'no Content-Type'}`)
+      return problemResponse(c, 415, 'unsupported_media_type', `${type ? `Content-Type ${JSON.stringify(type)} is` : 'a body without a Content-Type is'} not accepted here; GET /openapi.json lists the media types each endpoint takes`)
     }
     const code = /json/i.test(error.message) ? 'malformed_json' : error.status === 413 ? 'body_too_large' : 'invalid_request'
     return problemResponse(c, error.status, code, error.message || 'the request could not be read')

@@ -10,7 +10,7 @@ export const ProblemSchema = z
     code: z.string().openapi({ description: 'Stable identifier of the problem; see contracts/problems.md' }),
     detail: z.string(),
     instance: z.string().optional(),
-    errors: z.array(z.object({ pointer: z.string().optional(), message: z.string() })).optional(),
+    errors: z.array(z.object({ pointer: z.string().optional(), message: z.string(), code: z.string().optional() })).optional(),
   })
   .openapi('Problem')
 
@@ -25,12 +25,12 @@ export const HolderSchema = z
       kind: z.literal('enterprise'),
       uscc: z.string().openapi({ example: '91360702MA35XXXX0X', description: '统一社会信用代码 (GB 32100), checked' }),
       name: z.string().trim().min(1).max(128),
-    }),
+    }).strict(),
     z.object({
       kind: z.literal('person'),
       idNumber: z.string().openapi({ description: '公民身份号码 (GB 11643), checked' }),
       name: z.string().trim().min(1).max(64),
-    }),
+    }).strict(),
   ])
   .openapi('Holder')
 
