@@ -8,6 +8,8 @@ export interface ProblemDetail {
   /** JSON Pointer (RFC 6901) into the request where the problem is, when there is one. */
   pointer?: string
   message: string
+  /** The code of the problem this detail belongs to, when one response reports several. */
+  code?: string
 }
 
 export abstract class TongbanError extends Error {

@@ -1,11 +1,11 @@
-import { IdempotencyKeyReusedError, InvalidTransitionError, NotFoundError, ValidationError } from '../errors'
+import { IdempotencyKeyReusedError, InvalidTransitionError, InvalidUsccError, NotFoundError, TongbanError, ValidationError } from '../errors'
 import type { Clock, JwsSigner, Store, StoreTransaction } from '../ports'
 import { buildLicenceCredential, CREDENTIAL_TYP, type IssuerIdentity } from './credential'
 import { idNumberProblem } from './id-number'
 import { formatLicenceNumber, formatSerial } from './licence-number'
 import { fieldProblems, findLicenceType, type LicenceType } from './licence-types'
 import type { Holder, Licence, LicenceStatus } from './licence'
-import { assertUscc } from './uscc'
+import { usccProblem } from './uscc'
 
 export interface IssueLicenceRequest {
   type: string
@@ -41,38 +41,79 @@ async function requestHash(body: unknown): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('')
 }
 
+const ISO_INSTANT = /^(\d{4}-\d{2}-\d{2})(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/
+// Years PostgreSQL's timestamptz and a licence's validity can both hold.
+const EARLIEST = Date.UTC(1900, 0, 1)
+const LATEST = Date.UTC(10000, 0, 1)
+
 function parseInstant(value: string, pointer: string): Date {
-  const date = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(value) ? new Date(value) : new Date(NaN)
-  if (Number.isNaN(date.getTime())) {
+  const match = ISO_INSTANT.exec(value)
+  const date = match ? new Date(value) : new Date(NaN)
+  // Date rolls 2026-02-30 over to 2 March; a date that is not on the calendar is refused instead.
+  const onCalendar = match && !Number.isNaN(date.getTime()) && new Date(`${match[1]}T00:00:00Z`).toISOString().startsWith(match[1] as string)
+  if (!onCalendar) {
     throw new ValidationError('invalid_date', `${pointer.slice(1)} must be an ISO 8601 date or date-time`, [{ pointer, message: 'not an ISO 8601 date' }])
+  }
+  if (date.getTime() < EARLIEST || date.getTime() >= LATEST) {
+    throw new ValidationError('invalid_date', `${pointer.slice(1)} must fall between 1900 and 9999`, [{ pointer, message: 'outside 1900..9999' }])
   }
   return date
 }
 
 function checkHolder(holder: Holder): void {
-  if (holder.kind === 'enterprise') assertUscc(holder.uscc)
-  else {
+  if (holder.kind === 'enterprise') {
+    const problem = usccProblem(holder.uscc)
+    if (problem) {
+      throw new InvalidUsccError(`invalid 统一社会信用代码 ${JSON.stringify(holder.uscc)}: ${problem}`, { details: [{ pointer: '/holder/uscc', message: problem }] })
+    }
+  } else {
     const problem = idNumberProblem(holder.idNumber)
     if (problem) throw new ValidationError('invalid_id_number', `invalid 公民身份号码: ${problem}`, [{ pointer: '/holder/idNumber', message: problem }])
   }
 }
 
+/** Runs one check, keeping a 422 it throws so that every problem of a request is reported at once. */
+function keep<T>(problems: TongbanError[], check: () => T): T | undefined {
+  try {
+    return check()
+  } catch (error) {
+    if (!(error instanceof TongbanError) || error.status !== 422) throw error
+    problems.push(error)
+    return undefined
+  }
+}
+
+/**
+ * Checks type, holder, fields and validity together. One problem is reported under its own code;
+ * several under invalid_licence_request, each detail carrying the code of its problem.
+ */
 export function validateIssueRequest(request: IssueLicenceRequest) {
+  const problems: TongbanError[] = []
   const type = findLicenceType(request.type)
   if (!type) {
-    throw new ValidationError('unknown_licence_type', `no licence type ${JSON.stringify(request.type)}; see GET /v1/licence-types`, [
-      { pointer: '/type', message: 'unknown licence type' },
-    ])
+    problems.push(
+      new ValidationError('unknown_licence_type', `no licence type ${JSON.stringify(request.type)}; see GET /v1/licence-types`, [
+        { pointer: '/type', message: 'unknown licence type' },
+      ]),
+    )
   }
-  checkHolder(request.holder)
-  const problems = fieldProblems(type, request.fields)
-  if (problems.length > 0) throw new ValidationError('invalid_fields', `the fields do not match the ${type.name} schema`, problems)
-  const validFrom = parseInstant(request.validFrom, '/validFrom')
-  const validUntil = parseInstant(request.validUntil, '/validUntil')
-  if (validUntil <= validFrom) {
-    throw new ValidationError('invalid_validity', 'validUntil must be after validFrom', [{ pointer: '/validUntil', message: 'not after validFrom' }])
+  keep(problems, () => checkHolder(request.holder))
+  const fieldDetails = type ? fieldProblems(type, request.fields) : []
+  if (type && fieldDetails.length > 0) problems.push(new ValidationError('invalid_fields', `the fields do not match the ${type.name} schema`, fieldDetails))
+  const validFrom = keep(problems, () => parseInstant(request.validFrom, '/validFrom'))
+  const validUntil = keep(problems, () => parseInstant(request.validUntil, '/validUntil'))
+  if (validFrom && validUntil && validUntil <= validFrom) {
+    problems.push(new ValidationError('invalid_validity', 'validUntil must be after validFrom', [{ pointer: '/validUntil', message: 'not after validFrom' }]))
   }
-  return { type, validFrom, validUntil }
+  if (problems.length === 1) throw problems[0] as TongbanError
+  if (problems.length > 1) {
+    throw new ValidationError(
+      'invalid_licence_request',
+      `the request has ${problems.length} problems: ${problems.map((p) => p.message).join('; ')}`,
+      problems.flatMap((p) => p.details.map((detail) => ({ ...detail, code: p.code }))),
+    )
+  }
+  return { type: type as LicenceType, validFrom: validFrom as Date, validUntil: validUntil as Date }
 }
 
 interface VersionDraft {

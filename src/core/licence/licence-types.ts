@@ -46,12 +46,26 @@ export function findLicenceType(keyOrCode: string): LicenceType | undefined {
   return LICENCE_TYPES.find((type) => type.key === keyOrCode || type.code === keyOrCode)
 }
 
-/** Validates fields against the type's schema; returns one detail per problem, pointing into `fields`. */
+const escapePointer = (token: string) => token.replaceAll('~', '~0').replaceAll('/', '~1')
+
+/**
+ * Validates fields against the type's schema; returns one detail per problem, pointing into
+ * `fields`. A missing or unknown field is pointed at by its own name, which the validator only
+ * gives in its message.
+ */
 export function fieldProblems(type: LicenceType, fields: unknown): ProblemDetail[] {
   const result = (validators.get(type.key) as Validator).validate(fields)
   if (result.valid) return []
   return result.errors
     // The validator reports each failing keyword and then the schema-level summary; keep the leaves.
     .filter((error) => !(error.keyword === 'properties' || error.keyword === 'items' || error.keyword === '$ref' || error.keyword === 'false'))
-    .map((error) => ({ pointer: `/fields${error.instanceLocation.replace(/^#/, '')}`, message: error.error }))
+    .map((error) => {
+      const at = `/fields${error.instanceLocation.replace(/^#/, '')}`
+      const member = /"(.*)"/.exec(error.error)?.[1]
+      if (error.keyword === 'required' && member !== undefined) return { pointer: `${at}/${escapePointer(member)}`, message: 'required' }
+      if (error.keyword === 'additionalProperties' && member !== undefined) {
+        return { pointer: `${at}/${escapePointer(member)}`, message: `not a field of ${type.name}` }
+      }
+      return { pointer: at, message: error.error }
+    })
 }
