@@ -41,7 +41,7 @@ export interface RevisionMarker {
 const MAX_SECTIONS = 1000
 const MAX_MARKERS = 1000
 const MAX_OBJECT_NUMBER = 8_388_607
-const MAX_INFLATE = 64 * 1024 * 1024
+const MAX_INFLATE = 16 * 1024 * 1024
 const STARTXREF = latin1ToBytes('startxref')
 const EOF = latin1ToBytes('%%EOF')
 

@@ -7,7 +7,7 @@ import { ES256, randomSerialNumber, x509 } from '../../../src/adapters/crypto/x5
 import { signDetachedCms } from '../../../src/adapters/crypto/cms'
 import type { SignPdfOptions } from '../../../src/adapters/pdf/pades-sign'
 import { PdfFile, type PdfState } from '../../../src/adapters/pdf/pdf-file'
-import type { PdfRef } from '../../../src/adapters/pdf/pdf-syntax'
+import { PdfDict, PdfRef, serializeValue } from '../../../src/adapters/pdf/pdf-syntax'
 
 /** A test PKI made here: root → issuing CA → signers (two ES256, one RSA 2048). */
 export interface TestPki {
@@ -159,3 +159,36 @@ export async function fillPlaceholder(pdf: Uint8Array, pki: TestPki, who: 'alice
   out.set(Buffer.from(Buffer.from(cms).toString('hex'), 'latin1'), contentsStart + 1)
   return out
 }
+
+export const SIG_DICT = `<</Type/Sig/Filter/Adobe.PPKLite/SubFilter/ETSI.CAdES.detached/ByteRange ${PLACEHOLDER_BYTE_RANGE}/Contents ${placeholderContents()}/M(D:20260101000000Z)>>`
+
+/**
+ * Appends an update that adds a signature field on page 1 whose value is `sigDict` (by default a
+ * placeholder for fillPlaceholder), plus any `extra` objects in the same update.
+ */
+export function withSignatureUpdate(pdf: Uint8Array, opts: { sigDict?: string; extra?: Record<number, string> } = {}): Uint8Array {
+  const state = finalState(pdf)
+  const size = state.trailer.get('Size') as number
+  const sigNum = size
+  const widgetNum = size + 1
+  const widgetRef = new PdfRef(widgetNum, 0)
+  const page = state.pages()[0] as { ref: PdfRef; dict: PdfDict }
+  const objects: Record<number, string> = {
+    [sigNum]: opts.sigDict ?? SIG_DICT,
+    [widgetNum]: `<</Type/Annot/Subtype/Widget/FT/Sig/T(Sig${widgetNum})/V ${sigNum} 0 R/F 132/P ${page.ref.num} 0 R/Rect[0 0 0 0]>>`,
+  }
+  const annots = page.dict.get('Annots')
+  if (annots instanceof PdfRef) objects[annots.num] = serializeValue([...(state.array(annots) ?? []), widgetRef])
+  else objects[page.ref.num] = serializeValue(new PdfDict(new Map([...page.dict.entries, ['Annots', [...(state.array(annots) ?? []), widgetRef]]])))
+  const catalog = state.catalog()
+  const acroRef = catalog.dict.get('AcroForm')
+  const acro = state.dict(acroRef)
+  const fields = [...(state.array(acro?.get('Fields')) ?? []), widgetRef]
+  const newAcro = new PdfDict(new Map([...(acro?.entries ?? []), ['Fields', fields], ['SigFlags', 3]]))
+  if (acroRef instanceof PdfRef) objects[acroRef.num] = serializeValue(newAcro)
+  else objects[catalog.ref.num] = serializeValue(new PdfDict(new Map([...catalog.dict.entries, ['AcroForm', newAcro]])))
+  return appendUpdate(pdf, { ...objects, ...opts.extra }, { size: widgetNum + 1 })
+}
+
+/** A stream object body. */
+export const streamObject = (content: string, dict = '') => `<<${dict}/Length ${Buffer.byteLength(content, 'latin1')}>>\nstream\n${content}\nendstream`
