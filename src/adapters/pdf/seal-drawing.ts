@@ -38,7 +38,30 @@ export interface Rect {
   height: number
 }
 
+/** Most recently used outlines per font: a bureau stamps the same seal on every licence. */
+const outlineCache = new WeakMap<Uint8Array, Map<string, SealOutlines>>()
+const OUTLINE_CACHE_SIZE = 64
+
 export function sealOutlines(spec: SealSpec, fontBytes: Uint8Array): SealOutlines {
+  let cache = outlineCache.get(fontBytes)
+  if (!cache) {
+    cache = new Map()
+    outlineCache.set(fontBytes, cache)
+  }
+  const key = JSON.stringify([spec.kind, spec.ownerName, spec.sealName, spec.uscc, spec.serial])
+  const cached = cache.get(key)
+  if (cached) {
+    cache.delete(key)
+    cache.set(key, cached)
+    return cached
+  }
+  const outlines = computeOutlines(spec, fontBytes)
+  cache.set(key, outlines)
+  if (cache.size > OUTLINE_CACHE_SIZE) cache.delete(cache.keys().next().value as string)
+  return outlines
+}
+
+function computeOutlines(spec: SealSpec, fontBytes: Uint8Array): SealOutlines {
   const font = parseFont(fontBytes)
   const advanceOf = (char: string) => glyphFor(font, char).advanceWidth / font.unitsPerEm
   const appearance = layoutSeal(spec, advanceOf)

@@ -183,8 +183,26 @@ function evenlySpaced(a: number, b: number, t0: number, t1: number, n: number): 
   return { ts, slot: total / n }
 }
 
-function arcLength(a: number, b: number, t0: number, t1: number): number {
-  return evenlySpaced(a, b, t0, t1, 1).slot
+/**
+ * The sweep, symmetric about `centre`, whose arc on the ellipse is `length` long, or `maxSweep`
+ * when even that is shorter. The ellipse is symmetric about both axes, so walking one half does.
+ */
+function sweepFor(a: number, b: number, centre: number, maxSweep: number, length: number): number {
+  const steps = 360
+  const half = maxSweep / 2
+  let walked = 0
+  let x = a * Math.cos(centre)
+  let y = b * Math.sin(centre)
+  for (let k = 1; k <= steps; k++) {
+    const t = centre + (half * k) / steps
+    const nx = a * Math.cos(t)
+    const ny = b * Math.sin(t)
+    walked += Math.hypot(nx - x, ny - y)
+    if (walked >= length / 2) return (2 * half * k) / steps
+    x = nx
+    y = ny
+  }
+  return maxSweep
 }
 
 interface ArcText {
@@ -208,14 +226,7 @@ function arcText(c: Canvas, text: ArcText) {
   const advances = text.chars.map(text.advanceOf)
   const wanted = advances.reduce((s, w) => s + w, 0) * text.size * 1.08
   const centre = text.side === 'top' ? Math.PI / 2 : -Math.PI / 2
-  let sweep = text.maxSweep
-  // Find the sweep whose arc is as long as the text wants, within the customary limits.
-  for (let lo = 0, hi = text.maxSweep, i = 0; i < 40; i++) {
-    sweep = (lo + hi) / 2
-    if (arcLength(text.a, text.b, centre - sweep / 2, centre + sweep / 2) < wanted) lo = sweep
-    else hi = sweep
-  }
-  sweep = Math.min(Math.max(sweep, text.minSweep), text.maxSweep)
+  const sweep = Math.max(sweepFor(text.a, text.b, centre, text.maxSweep, wanted), text.minSweep)
   const [t0, t1] = text.side === 'top' ? [centre + sweep / 2, centre - sweep / 2] : [centre - sweep / 2, centre + sweep / 2]
   const { ts, slot } = evenlySpaced(text.a, text.b, t0, t1, n)
   const meanAdvance = advances.reduce((s, w) => s + w, 0) / n
