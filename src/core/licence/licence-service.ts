@@ -34,9 +34,19 @@ export interface Actor {
 
 export type IssueResult = { replayed: boolean; licence: Licence }
 
+/** JSON with object members in code-point order, so the same request spelt in another order hashes alike. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  if (value !== null && typeof value === 'object') {
+    const members = Object.entries(value).filter(([, item]) => item !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    return `{${members.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`
+  }
+  return JSON.stringify(value)
+}
+
 /** Hash of a request body, so a reused Idempotency-Key with another body is refused. */
 async function requestHash(body: unknown): Promise<string> {
-  const bytes = new TextEncoder().encode(JSON.stringify(body))
+  const bytes = new TextEncoder().encode(canonicalJson(body))
   const digest = await crypto.subtle.digest('SHA-256', bytes)
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('')
 }
