@@ -249,52 +249,44 @@ class Pen {
     this.text(page, text, centreX - width / 2, y, size, options)
   }
 
-  /** Breaks text into lines no wider than `width`: CJK anywhere, Latin words kept whole. */
+  /**
+   * Breaks text into lines no wider than `width`: CJK anywhere, Latin words kept whole. Following
+   * the line-breaking rules of Chinese typesetting (禁则), no line starts with closing punctuation
+   * nor ends with an opening bracket: the character before moves down with it instead.
+   */
   wrap(text: string, width: number, size: number): string[] {
     const lines: string[] = []
     for (const paragraph of text.split('\n')) {
-      let line = ''
+      let line: string[] = []
       let lineWidth = 0
+      const breakAt = (cut: number) => {
+        lines.push(line.slice(0, cut).join('').trimEnd())
+        line = line.slice(cut)
+        lineWidth = this.width(line.join(''), size)
+      }
       for (const token of tokens(paragraph)) {
         const w = this.width(token, size)
-        if (line !== '' && lineWidth + w > width) {
-          if (CLOSING.test(token) && lineWidth + w <= width + size * 0.6) {
-            // Hang closing punctuation in the margin rather than start a line with it.
-            line += token
-            lines.push(line)
-            line = ''
-            lineWidth = 0
+        if (line.length > 0 && lineWidth + w > width) {
+          if (/^\s+$/.test(token)) {
+            breakAt(line.length)
             continue
           }
-          const opening = line.match(OPENING_AT_END)
-          if (opening) {
-            lines.push(line.slice(0, -opening[0].length))
-            line = opening[0]
-            lineWidth = this.width(line, size)
-          } else {
-            lines.push(line)
-            line = ''
-            lineWidth = 0
-          }
+          breakAt(kinsokuCut(line, token))
         }
         if (w > width) {
           // A Latin run longer than the line: break it by character.
           for (const char of token) {
             const cw = this.width(char, size)
-            if (line !== '' && lineWidth + cw > width) {
-              lines.push(line)
-              line = ''
-              lineWidth = 0
-            }
-            line += char
+            if (line.length > 0 && lineWidth + cw > width) breakAt(line.length)
+            line.push(char)
             lineWidth += cw
           }
           continue
         }
-        line += token
+        line.push(token)
         lineWidth += w
       }
-      lines.push(line.trimEnd())
+      lines.push(line.join('').trimEnd())
     }
     return lines
   }
@@ -307,7 +299,19 @@ interface TextOptions {
 }
 
 const CLOSING = /^[，。、；：？！）》」』】〕,.;:!?)\]%]$/
-const OPENING_AT_END = /[（《「『【〔(\[]+$/
+const OPENING = /^[（《「『【〔(\[]$/
+
+/** How many of the line's tokens stay on it when `next` does not fit. */
+function kinsokuCut(line: string[], next: string): number {
+  let cut = line.length
+  if (CLOSING.test(next)) {
+    cut--
+    while (cut > 0 && CLOSING.test(line[cut] as string)) cut--
+  }
+  while (cut > 0 && OPENING.test(line[cut - 1] as string)) cut--
+  // A line of nothing but punctuation cannot follow the rules; break where it overflows.
+  return cut > 0 ? cut : line.length
+}
 
 function tokens(paragraph: string): string[] {
   return paragraph.match(/[A-Za-z0-9@#&_\-+.:/=?%~]+|\s+|./gu) ?? []

@@ -280,8 +280,25 @@ describe('renderLicencePdf: layout', () => {
     for (const { word, x, width } of all) {
       expect({ word, left: x >= 64 - 1, right: x + width <= A4_WIDTH - 64 + 8 }).toEqual({ word, left: true, right: true })
     }
-    const scopeLines = new Set(all.filter(({ word }) => word.length > 4 && scope.includes(word)).map(({ y }) => Math.round(y)))
-    expect(scopeLines.size).toBeGreaterThanOrEqual(10)
+    const scopeLines = all.filter(({ word }) => word.length > 4 && scope.includes(word))
+    expect(new Set(scopeLines.map(({ y }) => Math.round(y))).size).toBeGreaterThanOrEqual(10)
+  }, 30_000)
+
+  it('breaks lines by the Chinese rules: no line starts with closing punctuation', async () => {
+    // With these labels a plain per-character break puts a ； at the start of the fifth line.
+    const input = licence({
+      typeName: '食品经营许可证',
+      fields: [
+        { label: '单位名称', value: HOLDER },
+        { label: '法定代表人（负责人）', value: '李明' },
+        { label: '经营范围', value: SCOPE_PARTS },
+        { label: '地址', value: '江西省赣州市章贡区文清路8号' },
+      ],
+    })
+    const pdf = await renderLicencePdf(input, font)
+    const scopeLines = words(pdf).filter(({ word }) => word.length > 4 && SCOPE_PARTS.includes(word))
+    expect(scopeLines.length).toBeGreaterThan(6)
+    for (const { word } of scopeLines) expect(word).not.toMatch(/^[，。、；：？！）》」』】]|[（《「『【]$/)
   }, 30_000)
 
   it('continues on further pages when the fields cannot fit on one', async () => {
