@@ -117,7 +117,7 @@ interface Service {
 export function createWorker() {
   const database = requestScopedDatabase()
   let service: Promise<Service> | undefined
-  let startupLog = consoleLogger({ runtime: 'workers' })
+  let workerLog = consoleLogger({ runtime: 'workers' })
 
   async function start(env: WorkerEnv): Promise<Service> {
     const vars = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => typeof entry[1] === 'string'))
@@ -125,7 +125,7 @@ export function createWorker() {
     if (!env.PUBLIC_URL) throw new ConfigurationError('PUBLIC_URL is required on Workers: it is the issuer id in every credential (wrangler.toml [vars])')
     if (!config.adminToken) throw new ConfigurationError('ADMIN_TOKEN is required: set it with `wrangler secret put ADMIN_TOKEN`')
     const log = consoleLogger({ runtime: 'workers', region: config.region.code }, config.logLevel)
-    startupLog = log
+    workerLog = log
     const pki = await loadWorkerPki(env.TONGBAN_PKI)
     // Migrations run here, on the first request an isolate serves.
     const built = await buildDeps({ config: { ...config, adminToken: config.adminToken }, db: database.db, pki, log })
@@ -145,7 +145,7 @@ export function createWorker() {
   return {
     async fetch(request: Request, env: WorkerEnv, ctx: WorkerContext): Promise<Response> {
       if (!env.HYPERDRIVE?.connectionString) {
-        startupLog.error({ problem: 'no HYPERDRIVE binding' }, 'tongban cannot start')
+        workerLog.error({ problem: 'no HYPERDRIVE binding' }, 'tongban cannot start')
         return problem(503, 'invalid_configuration', 'the HYPERDRIVE binding is missing (wrangler.toml [[hyperdrive]])', request.url)
       }
       const client = createPostgresClient({ url: env.HYPERDRIVE.connectionString, max: CONNECTIONS_PER_REQUEST })
@@ -155,12 +155,13 @@ export function createWorker() {
           try {
             running = await serviceFor(env)
           } catch (error) {
-            startupLog.error({ err: error }, 'tongban cannot start')
+            workerLog.error({ err: error }, 'tongban cannot start')
             return error instanceof ConfigurationError
               ? problem(503, error.code, error.message, request.url)
               : problem(503, 'unavailable', 'the service could not start; the cause is logged', request.url)
           }
-          await running.built.statusRegistry.refreshIfOlderThan(STATUS_REFRESH_MS)
+          // As on Node, a failed reload keeps the last copy and says so; the next request tries again.
+          await running.built.statusRegistry.refreshIfOlderThan(STATUS_REFRESH_MS).catch((error: unknown) => workerLog.warn({ err: error }, 'status refresh failed'))
           return running.app.fetch(request, env, ctx as never)
         })
       } finally {

@@ -208,5 +208,5 @@ describe.skipIf(!DATABASE_URL)('the worker in workerd (wrangler dev), PostgreSQL
       licences.map((l) => w.fetch('/v1/verify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ credential: l.credential }) }).then((r) => r.json())),
     )
     expect(reports.map((r: { indication: string }) => r.indication)).toEqual(Array(12).fill('TOTAL_PASSED'))
-  }, 60_000)
+  }, 120_000)
 })
