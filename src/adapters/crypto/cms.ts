@@ -1,11 +1,8 @@
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema'
-import { Certificate } from '@peculiar/asn1-x509'
+import { Name } from '@peculiar/asn1-x509'
 import {
   Attribute,
-  CertificateChoices,
-  CertificateSet,
   CMSVersion,
-  ContentInfo,
   DigestAlgorithmIdentifier,
   DigestAlgorithmIdentifiers,
   EncapsulatedContentInfo,
@@ -191,19 +188,77 @@ function ecdsaDerToRaw(sig: Uint8Array, curveBits: number): Uint8Array {
   return out
 }
 
+// --- certificates, read with the DER walker: the bytes stay exactly as issued, and it is fast
+
+interface CertificateFacts {
+  der: Uint8Array
+  /** INTEGER content octets. */
+  serial: Uint8Array
+  /** The issuer Name, whole TLV. */
+  issuer: Uint8Array
+  /** SubjectPublicKeyInfo, whole TLV. */
+  spki: Uint8Array
+  /** Curve OID TLV for EC keys. */
+  curve: Uint8Array | null
+  subjectKeyIdentifier: Uint8Array | null
+}
+
+function certificateFacts(der: Uint8Array): CertificateFacts {
+  const top = readTlv(der, 0)
+  if (top.tag !== 0x30 || top.end !== der.length) throw new CmsError('a certificate is not one DER SEQUENCE')
+  const tbs = children(der, top)[0] ?? fail('certificate without tbsCertificate')
+  const fields = children(der, tbs)
+  const at = fields[0]?.tag === 0xa0 ? 1 : 0
+  const [serial, , issuer, , , spki] = fields.slice(at)
+  if (!serial || serial.tag !== 0x02 || !issuer || !spki || spki.tag !== 0x30) throw new CmsError('certificate tbsCertificate is malformed')
+  const algorithm = children(der, children(der, spki)[0] ?? fail('SPKI without algorithm'))
+  const curve = algorithm[1]?.tag === 0x06 ? der.subarray(algorithm[1].start, algorithm[1].end) : null
+  let subjectKeyIdentifier: Uint8Array | null = null
+  const extensions = fields.find((f) => f.tag === 0xa3)
+  for (const ext of extensions ? children(der, children(der, extensions)[0] ?? fail('empty extensions')) : []) {
+    const parts = children(der, ext)
+    const id = parts[0]
+    const value = parts.at(-1)
+    if (id && value && equalBytes(der.subarray(id.start, id.end), derOid('2.5.29.14'))) {
+      const inner = readTlv(der, value.body, value.end)
+      subjectKeyIdentifier = der.subarray(inner.body, inner.end)
+    }
+  }
+  return { der, serial: der.subarray(serial.body, serial.end), issuer: der.subarray(issuer.start, issuer.end), spki: der.subarray(spki.start, spki.end), curve, subjectKeyIdentifier }
+}
+
+/** Imported public keys by SPKI: importing costs more than verifying, and signers repeat. */
+const keyCache = new Map<string, CryptoKey>()
+const KEY_CACHE_SIZE = 256
+
+async function publicKey(cert: CertificateFacts, family: 'ECDSA' | 'RSASSA-PKCS1-v1_5', hash: HashName): Promise<{ key: CryptoKey; curveBits: number }> {
+  const curves: [string, string][] = [['1.2.840.10045.3.1.7', 'P-256'], ['1.3.132.0.34', 'P-384'], ['1.3.132.0.35', 'P-521']]
+  const curve = family === 'ECDSA' ? curves.find(([oid]) => cert.curve && equalBytes(derOid(oid), cert.curve))?.[1] : undefined
+  if (family === 'ECDSA' && !curve) throw new CmsError('signer key is not on P-256, P-384 or P-521')
+  const algorithm = curve ? { name: 'ECDSA', namedCurve: curve } : { name: family, hash }
+  const id = `${algorithm.name}/${hash}/${Array.from(cert.spki, (b) => b.toString(16).padStart(2, '0')).join('')}`
+  let key = keyCache.get(id)
+  if (!key) {
+    key = await crypto.subtle.importKey('spki', cert.spki as BufferSource, algorithm, false, ['verify'])
+    if (keyCache.size >= KEY_CACHE_SIZE) keyCache.delete(keyCache.keys().next().value as string)
+    keyCache.set(id, key)
+  }
+  return { key, curveBits: curve ? (CURVE_BITS[curve] as number) : 0 }
+}
+
 // --- signing
 
-function signatureAlgorithmFor(key: CryptoKey): { hash: HashName; algorithm: SignatureAlgorithmIdentifier; params: { name: 'ECDSA'; hash: HashName } | { name: 'RSASSA-PKCS1-v1_5' } } {
+function signatureAlgorithmFor(key: CryptoKey): { hash: HashName; family: 'ECDSA' | 'RSASSA-PKCS1-v1_5'; algorithm: SignatureAlgorithmIdentifier } {
   const alg = key.algorithm as { name: string; namedCurve?: string; hash?: { name: string } }
   if (alg.name === 'ECDSA' && alg.namedCurve && CURVE_HASH[alg.namedCurve]) {
     const hash = CURVE_HASH[alg.namedCurve] as HashName
     const oid = { 'SHA-256': OID.ecdsaWithSha256, 'SHA-384': OID.ecdsaWithSha384, 'SHA-512': OID.ecdsaWithSha512 }[hash as 'SHA-256']
-    return { hash, algorithm: new SignatureAlgorithmIdentifier({ algorithm: oid }), params: { name: 'ECDSA', hash } }
+    return { hash, family: 'ECDSA', algorithm: new SignatureAlgorithmIdentifier({ algorithm: oid }) }
   }
   if (alg.name === 'RSASSA-PKCS1-v1_5' && alg.hash && ['SHA-256', 'SHA-384', 'SHA-512'].includes(alg.hash.name)) {
     const hash = alg.hash.name as HashName
     const oid = { 'SHA-256': OID.sha256WithRsa, 'SHA-384': OID.sha384WithRsa, 'SHA-512': OID.sha512WithRsa }[hash as 'SHA-256']
-    return { hash, algorithm: new SignatureAlgorithmIdentifier({ algorithm: oid, parameters: buf(Uint8Array.of(5, 0)) }), params: { name: 'RSASSA-PKCS1-v1_5' } }
+    return { hash, family: 'RSASSA-PKCS1-v1_5', algorithm: new SignatureAlgorithmIdentifier({ algorithm: oid, parameters: buf(Uint8Array.of(5, 0)) }) }
   }
   throw new CmsError(`unsupported signing key: ${alg.name}${alg.namedCurve ? ' ' + alg.namedCurve : ''}; use ECDSA P-256/384/521 or RSASSA-PKCS1-v1_5 with SHA-2`)
 }
@@ -213,62 +268,59 @@ export function digestAlgorithmFor(key: CryptoKey): HashName {
   return signatureAlgorithmFor(key).hash
 }
 
-function parseCertificate(der: Uint8Array, what: string): Certificate {
-  try {
-    return AsnConvert.parse(der, Certificate)
-  } catch (cause) {
-    throw new CmsError(`${what} is not a DER X.509 certificate`, { cause })
-  }
-}
-
 /** ESS signing-certificate-v2 (RFC 5035) binding the signer certificate by hash, issuer and serial. */
-async function signingCertificateV2(cert: Certificate, certDer: Uint8Array, hash: HashName): Promise<Uint8Array> {
-  const certHash = new Uint8Array(await crypto.subtle.digest(hash, certDer as BufferSource))
-  const issuer = new Uint8Array(AsnConvert.serialize(cert.tbsCertificate.issuer))
-  const serial = new Uint8Array(cert.tbsCertificate.serialNumber)
-  const issuerSerial = der(0x30, der(0x30, der(0xa4, issuer)), der(0x02, serial))
+async function signingCertificateV2(cert: CertificateFacts, hash: HashName): Promise<Uint8Array> {
+  const certHash = new Uint8Array(await crypto.subtle.digest(hash, cert.der as BufferSource))
+  const issuerSerial = der(0x30, der(0x30, der(0xa4, cert.issuer)), der(0x02, cert.serial))
   const hashAlgorithm = hash === 'SHA-256' ? [] : [der(0x30, derOid(OID_BY_HASH[hash]))]
   return der(0x30, der(0x30, der(0x30, ...hashAlgorithm, der(0x04, certHash), issuerSerial)))
 }
 
 /**
  * Signs a message digest (computed by the caller over the PDF byte ranges) as detached CMS.
- * The signature is checked against the certificate before it is returned, so a key that does
- * not belong to the certificate never yields a PDF that only fails later, at the verifier.
+ * Certificates are embedded byte for byte as given. The signature is checked against the
+ * certificate's key before it is returned, so a key that does not belong to the certificate
+ * never yields a PDF that only fails later, at the verifier.
  */
 export async function signDetachedCms(digest: Uint8Array, signer: CmsSigner): Promise<Uint8Array> {
-  const { hash, algorithm, params } = signatureAlgorithmFor(signer.privateKey)
-  const cert = parseCertificate(signer.certificate, 'signer certificate')
-  const chain = signer.chain.map((c, i) => parseCertificate(c, `chain certificate ${i}`))
+  const { hash, family, algorithm } = signatureAlgorithmFor(signer.privateKey)
+  const cert = certificateFacts(signer.certificate)
+  const chain = signer.chain.map(certificateFacts)
   const attributes = [
     new Attribute({ attrType: OID.contentType, attrValues: [buf(derOid(OID.data))] }),
     new Attribute({ attrType: OID.messageDigest, attrValues: [buf(der(0x04, digest))] }),
-    new Attribute({ attrType: OID.signingCertificateV2, attrValues: [buf(await signingCertificateV2(cert, signer.certificate, hash))] }),
+    new Attribute({ attrType: OID.signingCertificateV2, attrValues: [buf(await signingCertificateV2(cert, hash))] }),
   ]
   // DER orders SET OF by encoding; the bytes signed must be the bytes sent.
   const encoded = attributes.map((a) => new Uint8Array(AsnConvert.serialize(a))).sort(compareBytes)
   const signedAttrsSet = der(0x31, ...encoded)
+  const params = family === 'ECDSA' ? { name: 'ECDSA', hash } : { name: family }
   const signature = new Uint8Array(await crypto.subtle.sign(params, signer.privateKey, signedAttrsSet as BufferSource))
-  const signatureValue = params.name === 'ECDSA' ? ecdsaRawToDer(signature) : signature
+  const { key } = await publicKey(cert, family, hash)
+  if (!(await crypto.subtle.verify(params, key, signature as BufferSource, signedAttrsSet as BufferSource))) throw new CmsError('the private key does not match the signer certificate')
   const signerInfo = new SignerInfo({
     version: CMSVersion.v1,
-    sid: new SignerIdentifier({ issuerAndSerialNumber: new IssuerAndSerialNumber({ issuer: cert.tbsCertificate.issuer, serialNumber: cert.tbsCertificate.serialNumber }) }),
+    sid: new SignerIdentifier({ issuerAndSerialNumber: new IssuerAndSerialNumber({ issuer: AsnConvert.parse(cert.issuer, Name), serialNumber: buf(cert.serial) }) }),
     digestAlgorithm: new DigestAlgorithmIdentifier({ algorithm: OID_BY_HASH[hash] }),
     signedAttrs: encoded.map((a) => AsnConvert.parse(a, Attribute)),
     signatureAlgorithm: algorithm,
-    signature: new OctetString(buf(signatureValue)),
+    signature: new OctetString(buf(family === 'ECDSA' ? ecdsaRawToDer(signature) : signature)),
   })
-  const signedData = new SignedData({
-    version: CMSVersion.v1,
-    digestAlgorithms: new DigestAlgorithmIdentifiers([new DigestAlgorithmIdentifier({ algorithm: OID_BY_HASH[hash] })]),
-    encapContentInfo: new EncapsulatedContentInfo({ eContentType: OID.data }),
-    certificates: new CertificateSet([cert, ...chain].map((certificate) => new CertificateChoices({ certificate }))),
-    signerInfos: new SignerInfos([signerInfo]),
-  })
-  const cms = new Uint8Array(AsnConvert.serialize(new ContentInfo({ contentType: OID.signedData, content: AsnConvert.serialize(signedData) })))
-  const check = await verifyDetachedCms(cms, { digest })
-  if (!check.signatureValid) throw new CmsError(`the private key does not match the signer certificate (${check.problem ?? 'signature did not verify'})`)
-  return cms
+  const signedData = new Uint8Array(
+    AsnConvert.serialize(
+      new SignedData({
+        version: CMSVersion.v1,
+        digestAlgorithms: new DigestAlgorithmIdentifiers([new DigestAlgorithmIdentifier({ algorithm: OID_BY_HASH[hash] })]),
+        encapContentInfo: new EncapsulatedContentInfo({ eContentType: OID.data }),
+        signerInfos: new SignerInfos([signerInfo]),
+      }),
+    ),
+  )
+  // The certificates go in as received ([0] IMPLICIT SET OF), just before signerInfos.
+  const parts = children(signedData, readTlv(signedData, 0)).map((t) => signedData.subarray(t.start, t.end))
+  const certificates = der(0xa0, cert.der, ...chain.map((c) => c.der))
+  const withCertificates = der(0x30, ...parts.slice(0, -1), certificates, parts.at(-1) as Uint8Array)
+  return der(0x30, derOid(OID.signedData), der(0xa0, withCertificates))
 }
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
@@ -313,38 +365,54 @@ export async function verifyDetachedCms(cms: Uint8Array, covered: { content: Uin
   return evidence
 }
 
+/**
+ * The structure is walked as DER (exact bytes, microseconds); only the SignerInfo goes through
+ * asn1-cms, whose generic parser costs milliseconds on whole certificate sets.
+ */
 async function gather(cms: Uint8Array, covered: { content: Uint8Array } | { digest: Uint8Array }, evidence: CmsEvidence): Promise<void> {
   const outer = readTlv(cms, 0)
-  if (outer.end !== cms.length) throw new CmsError('bytes after the CMS ContentInfo')
-  let contentInfo: ContentInfo
-  let signedData: SignedData
+  if (outer.tag !== 0x30 || outer.end !== cms.length) throw new CmsError('not one DER ContentInfo')
+  const [type, explicit] = children(cms, outer)
+  if (!type || !equalBytes(cms.subarray(type.start, type.end), derOid(OID.signedData)) || explicit?.tag !== 0xa0) throw new CmsError('ContentInfo is not SignedData')
+  const sd = children(cms, explicit)[0]
+  if (!sd || sd.tag !== 0x30) throw new CmsError('SignedData is not a SEQUENCE')
+  const fields = children(cms, sd)
+  const eci = fields[2]
+  const infos = fields.at(-1)
+  if (!eci || eci.tag !== 0x30 || !infos || infos.tag !== 0x31 || fields.length < 4) throw new CmsError('SignedData is missing encapContentInfo or signerInfos')
+  const eciParts = children(cms, eci)
+  const eType = eciParts[0]
+  if (!eType || eType.tag !== 0x06) throw new CmsError('encapContentInfo has no content type')
+  evidence.encapsulatedContentType = oidString(cms.subarray(eType.body, eType.end))
+  evidence.detached = eciParts.length === 1
+  const certSet = fields.slice(3, -1).find((f) => f.tag === 0xa0)
+  const certificates = (certSet ? children(cms, certSet) : []).filter((c) => c.tag === 0x30).map((c) => certificateFacts(cms.slice(c.start, c.end)))
+  evidence.certificates = certificates.map((c) => c.der)
+  const signerInfos = children(cms, infos)
+  if (signerInfos.length !== 1) throw new CmsError(`expected exactly one SignerInfo, found ${signerInfos.length}`)
+  const rawInfo = signerInfos[0] as Tlv
+  let signerInfo: SignerInfo
   try {
-    contentInfo = AsnConvert.parse(cms, ContentInfo)
-    if (contentInfo.contentType !== OID.signedData) throw new CmsError(`ContentInfo is ${contentInfo.contentType}, not SignedData`)
-    signedData = AsnConvert.parse(contentInfo.content, SignedData)
+    signerInfo = AsnConvert.parse(cms.subarray(rawInfo.start, rawInfo.end), SignerInfo)
   } catch (cause) {
-    throw cause instanceof CmsError ? cause : new CmsError('not a CMS SignedData', { cause })
+    throw new CmsError('SignerInfo is malformed', { cause })
   }
   evidence.parsed = true
-  evidence.encapsulatedContentType = signedData.encapContentInfo.eContentType
-  evidence.detached = signedData.encapContentInfo.eContent === undefined
-  const certificates = (signedData.certificates ?? []).flatMap((c) => (c.certificate ? [{ asn: c.certificate, der: new Uint8Array(AsnConvert.serialize(c.certificate)) }] : []))
-  evidence.certificates = certificates.map((c) => c.der)
-  if (signedData.signerInfos.length !== 1) throw new CmsError(`expected exactly one SignerInfo, found ${signedData.signerInfos.length}`)
-  const signerInfo = signedData.signerInfos[0] as SignerInfo
   const hash = HASH_BY_OID[signerInfo.digestAlgorithm.algorithm]
   evidence.digestAlgorithm = hash ?? signerInfo.digestAlgorithm.algorithm
   const sigAlg = SIGNATURE_ALGORITHMS[signerInfo.signatureAlgorithm.algorithm]
   const sigHash = sigAlg?.hash ?? hash
   evidence.signatureAlgorithm = sigAlg && sigHash ? `${sigAlg.family} with ${sigHash}` : signerInfo.signatureAlgorithm.algorithm
 
-  const signer = certificates.find((c) => identifies(signerInfo.sid, c.asn))
+  const infoParts = children(cms, rawInfo)
+  const sid = infoParts[1] ?? fail('SignerInfo has no sid')
+  const signer = certificates.find((c) => identifies(cms, sid, c))
   if (!signer) throw new CmsError('the signer certificate is not among the CMS certificates')
   evidence.signerCertificate = signer.der
 
   const attrs = signerInfo.signedAttrs
-  const raw = signedAttributesBytes(cms)
-  if (!attrs || !raw) throw new CmsError('no signed attributes: CAdES requires them')
+  const rawAttrs = infoParts[3]
+  if (!attrs || rawAttrs?.tag !== 0xa0) throw new CmsError('no signed attributes: CAdES requires them')
   evidence.signedAttributes = attrs.map((a) => a.attrType)
   evidence.hasSigningTimeAttribute = attrs.some((a) => a.attrType === OID.signingTime)
   const single = (oid: string) => {
@@ -353,7 +421,7 @@ async function gather(cms: Uint8Array, covered: { content: Uint8Array } | { dige
     return found[0] ? new Uint8Array(found[0].attrValues[0] as ArrayBuffer) : undefined
   }
   const contentType = single(OID.contentType)
-  if (!contentType || !equalBytes(contentType, derOid(signedData.encapContentInfo.eContentType))) throw new CmsError('content-type attribute missing or not the encapsulated content type')
+  if (!contentType || !equalBytes(contentType, cms.subarray(eType.start, eType.end))) throw new CmsError('content-type attribute missing or not the encapsulated content type')
   if (!hash) throw new CmsError(`unsupported digest algorithm ${signerInfo.digestAlgorithm.algorithm}`)
 
   const messageDigest = single(OID.messageDigest)
@@ -366,58 +434,27 @@ async function gather(cms: Uint8Array, covered: { content: Uint8Array } | { dige
   evidence.signingCertificate = await matchSigningCertificate(single(OID.signingCertificateV2), single(OID.signingCertificate), signer)
 
   if (!sigAlg || !sigHash) throw new CmsError(`unsupported signature algorithm ${signerInfo.signatureAlgorithm.algorithm}`)
-  const toVerify = Uint8Array.of(0x31, ...raw.subarray(1))
-  const spki = AsnConvert.serialize(signer.asn.tbsCertificate.subjectPublicKeyInfo)
+  // The signature is over the attributes exactly as received, re-tagged as a SET (RFC 5652 §5.4).
+  const toVerify = cms.slice(rawAttrs.start, rawAttrs.end)
+  toVerify[0] = 0x31
+  const { key, curveBits } = await publicKey(signer, sigAlg.family, sigHash)
   const signature = new Uint8Array(signerInfo.signature.buffer)
-  if (sigAlg.family === 'ECDSA') {
-    const curve = curveOf(signer.asn)
-    const key = await crypto.subtle.importKey('spki', spki, { name: 'ECDSA', namedCurve: curve }, false, ['verify'])
-    evidence.signatureValid = await crypto.subtle.verify({ name: 'ECDSA', hash: sigHash }, key, ecdsaDerToRaw(signature, CURVE_BITS[curve] as number) as BufferSource, toVerify)
-  } else {
-    const key = await crypto.subtle.importKey('spki', spki, { name: 'RSASSA-PKCS1-v1_5', hash: sigHash }, false, ['verify'])
-    evidence.signatureValid = await crypto.subtle.verify('RSASSA-PKCS1-v1_5', key, signature as BufferSource, toVerify)
-  }
+  evidence.signatureValid =
+    sigAlg.family === 'ECDSA'
+      ? await crypto.subtle.verify({ name: 'ECDSA', hash: sigHash }, key, ecdsaDerToRaw(signature, curveBits) as BufferSource, toVerify)
+      : await crypto.subtle.verify('RSASSA-PKCS1-v1_5', key, signature as BufferSource, toVerify)
 }
 
-/**
- * The signed attributes exactly as received: the signature is over these bytes (re-tagged as a
- * SET), and a re-encoding of parsed values could differ from what the signer signed.
- */
-function signedAttributesBytes(cms: Uint8Array): Uint8Array | undefined {
-  const explicit = children(cms, readTlv(cms, 0))[1]
-  const signedData = explicit && children(cms, explicit)[0]
-  const signerInfos = signedData && children(cms, signedData).at(-1)
-  const signerInfo = signerInfos && children(cms, signerInfos)[0]
-  const attrs = signerInfo && children(cms, signerInfo)[3]
-  return attrs?.tag === 0xa0 ? cms.subarray(attrs.start, attrs.end) : undefined
-}
-
-function identifies(sid: SignerIdentifier, cert: Certificate): boolean {
-  if (sid.issuerAndSerialNumber) {
-    const { issuer, serialNumber } = sid.issuerAndSerialNumber
-    return equalBytes(new Uint8Array(serialNumber), new Uint8Array(cert.tbsCertificate.serialNumber)) && equalBytes(new Uint8Array(AsnConvert.serialize(issuer)), new Uint8Array(AsnConvert.serialize(cert.tbsCertificate.issuer)))
+function identifies(cms: Uint8Array, sid: Tlv, cert: CertificateFacts): boolean {
+  if (sid.tag === 0x30) {
+    const [issuer, serial] = children(cms, sid)
+    return issuer !== undefined && serial?.tag === 0x02 && equalBytes(cms.subarray(serial.body, serial.end), cert.serial) && equalBytes(cms.subarray(issuer.start, issuer.end), cert.issuer)
   }
-  if (sid.subjectKeyIdentifier) {
-    const ext = cert.tbsCertificate.extensions?.find((e) => e.extnID === '2.5.29.14')
-    if (!ext) return false
-    const octets = new Uint8Array(ext.extnValue.buffer)
-    const tlv = readTlv(octets, 0)
-    return equalBytes(octets.subarray(tlv.body, tlv.end), new Uint8Array(sid.subjectKeyIdentifier.buffer))
-  }
-  return false
-}
-
-function curveOf(cert: Certificate): string {
-  const params = cert.tbsCertificate.subjectPublicKeyInfo.algorithm.parameters
-  const oid = params ? new Uint8Array(params) : new Uint8Array()
-  const curves: [string, string][] = [['1.2.840.10045.3.1.7', 'P-256'], ['1.3.132.0.34', 'P-384'], ['1.3.132.0.35', 'P-521']]
-  const found = curves.find(([o]) => equalBytes(derOid(o), oid))
-  if (!found) throw new CmsError('signer key is not on P-256, P-384 or P-521')
-  return found[1]
+  return sid.tag === 0x80 && cert.subjectKeyIdentifier !== null && equalBytes(cms.subarray(sid.body, sid.end), cert.subjectKeyIdentifier)
 }
 
 /** Compares the first ESSCertID(v2) with the signer certificate: hash, and issuer/serial when present. */
-async function matchSigningCertificate(v2: Uint8Array | undefined, v1: Uint8Array | undefined, signer: { asn: Certificate; der: Uint8Array }): Promise<CmsEvidence['signingCertificate']> {
+async function matchSigningCertificate(v2: Uint8Array | undefined, v1: Uint8Array | undefined, signer: CertificateFacts): Promise<CmsEvidence['signingCertificate']> {
   const value = v2 ?? v1
   if (!value) return 'absent'
   const top = readTlv(value, 0)
@@ -440,9 +477,8 @@ async function matchSigningCertificate(v2: Uint8Array | undefined, v1: Uint8Arra
   const issuerSerial = fields[i + 1]
   if (issuerSerial) {
     const [names, serial] = children(value, issuerSerial)
-    const serialOk = serial !== undefined && equalBytes(value.subarray(serial.body, serial.end), new Uint8Array(signer.asn.tbsCertificate.serialNumber))
-    const issuer = new Uint8Array(AsnConvert.serialize(signer.asn.tbsCertificate.issuer))
-    const issuerOk = names !== undefined && children(value, names).some((n) => n.tag === 0xa4 && equalBytes(value.subarray(n.body, n.end), issuer))
+    const serialOk = serial !== undefined && equalBytes(value.subarray(serial.body, serial.end), signer.serial)
+    const issuerOk = names !== undefined && children(value, names).some((n) => n.tag === 0xa4 && equalBytes(value.subarray(n.body, n.end), signer.issuer))
     if (!serialOk || !issuerOk) return 'mismatch'
   }
   return 'match'
