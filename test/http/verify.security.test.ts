@@ -350,6 +350,24 @@ describe('validity in time', () => {
   })
 })
 
+describe('signing time against the certificates', () => {
+  it.each([
+    ['before the signer certificate existed', () => Math.floor(Date.parse('2001-01-01T00:00:00Z') / 1000)],
+    ['after the signer certificate expires', () => Math.floor(Date.parse('2099-01-01T00:00:00Z') / 1000)],
+    ['missing', () => undefined],
+    ['not a number', () => '1767225600'],
+  ])('iat %s (signed by the real key): INDETERMINATE/OUT_OF_BOUNDS_NO_POE', async (_, iat) => {
+    const report = await verify(await signAsRegion(header, { ...payload, iat: iat() }))
+    expectVerdict(report, 'INDETERMINATE', 'OUT_OF_BOUNDS_NO_POE', 'certificates-valid-at-signing')
+  })
+
+  it('verified after the signer certificate expired, inside the licence window: TOTAL_PASSED (certificates are judged at iat, which the signer itself asserts)', async () => {
+    const afterSigner = new Date(t.pki['document-signer'].certificate.notAfter.getTime() + 86_400_000).toISOString()
+    expect(afterSigner < (payload.validUntil as string)).toBe(true)
+    expect((await verify(credential, afterSigner)).indication).toBe('TOTAL_PASSED')
+  })
+})
+
 describe('status', () => {
   it('a suspended licence: INDETERMINATE/TRY_LATER at not-suspended', async () => {
     const suspended = await issue()

@@ -144,4 +144,14 @@ describe('lists signed by the wrong key', () => {
     const forged = await signCompact(header, splitJws(jws).payload, gz.pki['trust-list-signer'].privateKey!)
     expect(await refusal(verifyTrustList(forged, pin, new Date()))).toMatch(/typed/)
   })
+
+  // Known weakness (reported): malformed x5c members escape as DOMException/TypeError, not TrustListError.
+  it.fails.each([
+    ['not base64', ['!!!', 'xx']],
+    ['not strings', [1, 2]],
+    ['not DER', ['AAAA', 'AAAA']],
+  ])('an x5c that is %s is refused as a TrustListError', async (_, x5c) => {
+    const forged = await signCompact({ alg: 'ES256', typ: TRUST_LIST_TYP, x5c }, splitJws(jws).payload, gz.pki['trust-list-signer'].privateKey!)
+    await refusal(verifyTrustList(forged, pin, new Date()))
+  })
 })
