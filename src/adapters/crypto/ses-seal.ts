@@ -188,6 +188,9 @@ function inputProblems(input: SesSealInput): ProblemDetail[] {
   if (typeof input.id !== 'string' || input.id.length === 0 || input.id.length > 128 || !isAsciiPrintable(input.id)) {
     add('/id', 'the seal id is 1 to 128 printable ASCII characters (it is an IA5String)')
   }
+  if (input.vendorId !== undefined && (typeof input.vendorId !== 'string' || input.vendorId.length > 64 || !isAsciiPrintable(input.vendorId))) {
+    add('/vendorId', 'the vendor id is 1 to 64 printable ASCII characters (it is an IA5String)')
+  }
   if (!SEAL_KINDS.includes(input.kind)) add('/kind', `the kind is one of ${SEAL_KINDS.join(', ')}`)
   else if (SEAL_KIND_OWNER[input.kind] !== input.ownerType) {
     add('/ownerType', `a ${input.kind} seal belongs to ${SEAL_KIND_OWNER[input.kind] === 'person' ? 'a person' : 'an organisation'}, not to ${input.ownerType === 'person' ? 'a person' : 'an organisation'}`)

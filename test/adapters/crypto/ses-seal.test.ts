@@ -317,6 +317,7 @@ describe('what cannot go into a seal is a 422 that names the field', () => {
     ['a 法定代表人名章 owned by an organisation', () => ({ kind: 'legal_representative', ownerType: 'organisation' }), '/ownerType'],
     ['an unknown kind', () => ({ kind: 'stamp' as never }), '/kind'],
     ['a non-ASCII id', () => ({ id: '印章-1' }), '/id'],
+    ['a non-ASCII vendor id', () => ({ vendorId: '通办' }), '/vendorId'],
     ['an empty name', () => ({ name: '  ' }), '/name'],
     ['no holder certificate', () => ({ holderCertificates: [] }), '/holderCertificates'],
     ['a holder certificate that is not one', () => ({ holderCertificates: [holder.certificate, Uint8Array.of(1, 2, 3)] }), '/holderCertificates/1'],
