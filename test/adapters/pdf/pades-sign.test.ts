@@ -2,7 +2,11 @@ import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
+import { loadCjkFont } from '../../../src/adapters/pdf/cjk-font'
+import { licenceSealRect, renderLicencePdf } from '../../../src/adapters/pdf/licence-pdf'
 import { signPdf } from '../../../src/adapters/pdf/pades-sign'
+import { drawSeal } from '../../../src/adapters/pdf/seal-drawing'
+import { withUsccCheck } from '../../../src/core/licence/uscc'
 import { PdfSigningError } from '../../../src/adapters/pdf/pdf-errors'
 import { gatherPdfEvidence } from '../../../src/adapters/pdf/pdf-signatures'
 import { PdfString } from '../../../src/adapters/pdf/pdf-syntax'
@@ -133,6 +137,50 @@ describe('signPdf', () => {
     }
     expect(dark(400, 842 - 180, 520, 842 - 60)).toBeGreaterThan(300)
     expect(dark(0, 842 - 180, 400, 842)).toBe(0)
+  })
+
+  test('a rendered licence signed with the drawn seal as its appearance: pdfsig valid, seal ink in place, all checks pass', async () => {
+    const font = await loadCjkFont()
+    const licence = await renderLicencePdf(
+      {
+        typeName: '营业执照',
+        number: '1.2.156.3005.2.11100000000013338W001.11360700MB1234567R.3607000000000001.001.X',
+        holder: { kind: 'enterprise', uscc: withUsccCheck('91360700MA35K0QX2'), name: '赣州市恒信科技有限公司' },
+        fields: [{ label: '名称', value: '赣州市恒信科技有限公司' }, { label: '注册资本', value: '伍佰万元整' }],
+        validFrom: '2026-11-01',
+        validUntil: '2046-10-31',
+        issuer: { regionName: '赣州市', authorityName: '赣州市行政审批局' },
+        issuedAt: '2026-11-01T02:30:00Z',
+        qrPayload: 'eyJhbGciOiJFUzI1NiJ9.e30.c2ln',
+        verifyUrl: 'https://tongban.ganzhou.example.cn/verify',
+        seal: { ownerName: '赣州市行政审批局', sealName: '行政审批专用章' },
+        sealPlacement: 'none',
+      },
+      font,
+    )
+    const { x, y, width, height } = licenceSealRect
+    const signed = await signPdf(licence, pki.options('alice', {
+      reason: '电子证照签发',
+      appearance: { page: 0, rect: [x, y, x + width, y + height], draw: (page) => drawSeal(page, { kind: 'official', ownerName: '赣州市行政审批局', sealName: '行政审批专用章' }, font, { x: 0, y: 0, width, height }) },
+    }))
+    const [block] = signatureBlocks(pdfsig(signed, nss))
+    expect(block).toContain('Signature Validation: Signature is Valid.')
+    expect(block).toContain('Total document signed')
+    await allChecksPass(signed)
+    const dir = tempDir()
+    writeFileSync(join(dir, 'l.pdf'), signed)
+    execFileSync('pdftoppm', ['-r', '72', '-f', '1', '-l', '1', join(dir, 'l.pdf'), join(dir, 'p')])
+    const ppm = readFileSync(join(dir, 'p-1.ppm'))
+    const [, w, h] = /^P6\s+(\d+)\s+(\d+)\s+255\s/.exec(ppm.toString('latin1', 0, 20)) ?? []
+    const pixels = ppm.subarray(ppm.length - Number(w) * Number(h) * 3)
+    const pageHeight = Number(h)
+    let red = 0
+    for (let py = Math.round(pageHeight - y - height); py < pageHeight - y; py++)
+      for (let px = Math.round(x); px < x + width; px++) {
+        const i = (py * Number(w) + px) * 3
+        if ((pixels[i] as number) > 180 && (pixels[i + 1] as number) < 90 && (pixels[i + 2] as number) < 90) red++
+      }
+    expect(red).toBeGreaterThan(500)
   })
 
   test('names the field uniquely and refuses a name already taken', async () => {
