@@ -83,7 +83,8 @@ export async function signPdf(pdf: Uint8Array, opts: SignPdfOptions): Promise<Ui
   if (!page || !Number.isInteger(pageIndex)) throw new PdfSigningError('pdf_page_out_of_range', `page ${pageIndex} does not exist; the document has ${pages.length} page(s) (zero-based)`)
   const size = state.trailer.get('Size')
   if (typeof size !== 'number' || !Number.isInteger(size) || size < 1) throw new PdfFormatError('trailer /Size is missing')
-  let next = size
+  // A /Size smaller than the objects in use would make new objects overwrite old ones.
+  let next = Math.max(size, ...state.chain.flatMap((section) => [...section.entries.keys()].map((num) => num + 1)))
   const objects = new Map<number, PdfValue>()
   const sigNum = next++
   const fieldNum = next++
