@@ -13,6 +13,7 @@ import {
   concatBytes,
   decodeTextString,
   encodeTextString,
+  indexOfBytes,
   latin1ToBytes,
   nameOf,
   serializeIndirectObject,
@@ -149,10 +150,10 @@ export async function signPdf(pdf: Uint8Array, opts: SignPdfOptions): Promise<Ui
   push(crossReference(state, offsets, next, at))
   const out = concatBytes([pdf, ...parts])
 
-  const contentsStart = sigAt + indexOf(sigObject, '/Contents <') + '/Contents '.length
+  const contentsStart = sigAt + offsetIn(sigObject, '/Contents <') + '/Contents '.length
   const contentsEnd = contentsStart + reserve * 2 + 2
   const byteRange = `0 ${contentsStart} ${contentsEnd} ${out.length - contentsEnd}`.padEnd(BYTE_RANGE_WIDTH, ' ')
-  out.set(latin1ToBytes(byteRange), sigAt + indexOf(sigObject, '/ByteRange [') + '/ByteRange ['.length)
+  out.set(latin1ToBytes(byteRange), sigAt + offsetIn(sigObject, '/ByteRange [') + '/ByteRange ['.length)
 
   const covered = concatBytes([out.subarray(0, contentsStart), out.subarray(contentsEnd)])
   const digest = new Uint8Array(await crypto.subtle.digest(hash, covered as BufferSource))
@@ -168,13 +169,10 @@ export async function signPdf(pdf: Uint8Array, opts: SignPdfOptions): Promise<Ui
   return out
 }
 
-function indexOf(bytes: Uint8Array, text: string): number {
-  const needle = latin1ToBytes(text)
-  outer: for (let i = 0; i <= bytes.length - needle.length; i++) {
-    for (let j = 0; j < needle.length; j++) if (bytes[i + j] !== needle[j]) continue outer
-    return i
-  }
-  throw new PdfFormatError(`internal: ${text} not found in the signature object`)
+function offsetIn(bytes: Uint8Array, text: string): number {
+  const at = indexOfBytes(bytes, latin1ToBytes(text))
+  if (at === -1) throw new PdfFormatError(`internal: ${text} not found in the signature object`)
+  return at
 }
 
 /** A certified document whose DocMDP permission is 1 allows no change at all, not even a signature. */

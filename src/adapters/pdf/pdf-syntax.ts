@@ -84,15 +84,6 @@ export function indexOfBytes(haystack: Uint8Array, needle: Uint8Array, from = 0,
   return -1
 }
 
-export function lastIndexOfBytes(haystack: Uint8Array, needle: Uint8Array, before = haystack.length): number {
-  for (let i = Math.min(before, haystack.length) - needle.length; i >= 0; i--) {
-    let j = 0
-    while (j < needle.length && haystack[i + j] === needle[j]) j++
-    if (j === needle.length) return i
-  }
-  return -1
-}
-
 /**
  * Reads PDF tokens and objects from a byte array. `fileOffsets` says whether positions in these
  * bytes are positions in the file (false for the body of an object stream).
@@ -383,7 +374,7 @@ function withoutLength(dict: PdfDict): PdfDict {
   return new PdfDict(entries)
 }
 
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
   return true
