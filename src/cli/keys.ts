@@ -1,5 +1,5 @@
 import { completeRegionPki } from '../adapters/crypto/pki'
-import { exportPkiBundle } from '../adapters/crypto/pki-bundle'
+import { exportPkiBundle, withSealKek } from '../adapters/crypto/pki-bundle'
 import { certificateFingerprint } from '../adapters/crypto/x509'
 import { loadConfig } from '../config'
 import { loadNodePki } from '../runtime/node-keys'
@@ -16,7 +16,7 @@ export async function keysCommand(argv: string[]): Promise<number> {
   const identity = { regionCode: config.region.code, regionName: config.region.name, bureauName: config.bureau.name }
   if (flags.has('print')) {
     const { pki } = await completeRegionPki(identity, {}, new Date())
-    process.stdout.write(`${JSON.stringify(await exportPkiBundle(pki))}\n`)
+    process.stdout.write(`${JSON.stringify(withSealKek(await exportPkiBundle(pki)).bundle)}\n`)
     process.stderr.write(`root sha256 ${await certificateFingerprint(pki.root.certificate)}\n`)
     return 0
   }

@@ -91,3 +91,13 @@ export class ConfigurationError extends TongbanError {
   readonly code = 'invalid_configuration'
   readonly status = 500
 }
+
+/** Something the service needs is not there now (a font, a partner); the request may succeed later. */
+export class ServiceUnavailableError extends TongbanError {
+  readonly code: string
+  readonly status = 503
+  constructor(code: string, message: string, options: { cause?: unknown } = {}) {
+    super(message, options)
+    this.code = code
+  }
+}

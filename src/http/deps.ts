@@ -1,4 +1,6 @@
 import type { LicenceServiceDeps } from '../core/licence/licence-service'
+import type { PdfSealer } from '../core/seal/seal'
+import type { SealServiceDeps } from '../core/seal/seal-service'
 import type { Clock, Publication, Store } from '../core/ports'
 import type { VerifierDeps } from '../core/verification/verify-credential'
 
@@ -25,5 +27,7 @@ export interface AppDeps {
   verifier: VerifierDeps
   statusLists: StatusLists
   publication: Publication
+  seals: SealServiceDeps
+  sealer: PdfSealer
   log: Logger
 }

@@ -42,7 +42,7 @@ export function problemResponse(c: Context, status: number, code: string, detail
 }
 
 export function errorToProblem(error: unknown, c: Context, log: (error: unknown) => void): Response {
-  if (error instanceof TongbanError && error.status < 500) {
+  if (error instanceof TongbanError && error.status !== 500) {
     return problemResponse(c, error.status, error.code, error.message, error.details)
   }
   if (error instanceof HTTPException && error.status < 500) {

@@ -11,14 +11,25 @@ import type { SqlClient } from '../adapters/postgres/sql-client'
 import type { Config } from '../config'
 import type { Clock, JwsSigner } from '../core/ports'
 import type { AppDeps, Logger } from '../http/deps'
+import { importKek } from '../adapters/crypto/key-wrap'
+import { createSealMaker } from '../adapters/crypto/seal-maker'
+import { sealPdf } from '../adapters/pdf/seal-pdf-signer'
+import { createPgSealStore } from '../adapters/postgres/pg-seal-store'
+import type { SealServiceDeps } from '../core/seal/seal-service'
 
 /** Bits per status list: the Bitstring Status List minimum (16 KiB) for herd privacy. */
 export const STATUS_LIST_SIZE = 131_072
+/** Years a seal certificate made by the service is valid. */
+export const SEAL_VALIDITY_YEARS = 5
 
 export interface RuntimeParts {
   config: Pick<Config, 'publicUrl' | 'region' | 'bureau'> & { adminToken: string }
   db: SqlClient
   pki: RegionPki
+  /** The AES-256 key that encrypts seal private keys at rest. */
+  sealKek: Uint8Array
+  /** The CJK font (TrueType) seals and licence PDFs are drawn with; read when first needed. */
+  loadFont: () => Promise<Uint8Array>
   log: Logger
   clock?: Clock
   /** Tests replace the document signer to simulate failures mid-issuance. */
@@ -55,6 +66,16 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
   const publication = await createPublication(pki, content, store, clock)
   await publication.trustList()
 
+  const kek = await importKek(parts.sealKek)
+  const seals: SealServiceDeps = {
+    seals: createPgSealStore(db),
+    maker: createSealMaker({ sealCa: pki['seal-ca'], chainAbove: [pki.root.certificate], kek, loadFont: parts.loadFont }),
+    clock,
+    newId: () => crypto.randomUUID(),
+    validityYears: SEAL_VALIDITY_YEARS,
+    onSealChanged: () => {},
+  }
+
   const deps: AppDeps = {
     region: config.region,
     bureau: config.bureau,
@@ -75,6 +96,11 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
     verifier: { trust: trustStore, status: statusRegistry },
     statusLists: statusRegistry,
     publication,
+    seals,
+    sealer: {
+      seal: async (seal, pdf, placement, reason) =>
+        sealPdf({ pdf, seal, wrappedKey: (await seals.seals.getWrappedSealKey(seal.id)) as string, kek, fontBytes: await parts.loadFont(), placement, now: clock.now(), ...(reason ? { reason } : {}) }),
+    },
     log,
   }
   return { deps, statusRegistry, trustStore }

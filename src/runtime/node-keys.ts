@@ -1,7 +1,7 @@
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { completeRegionPki, type PkiIdentity, type PkiRole, type RegionPki } from '../adapters/crypto/pki'
-import { extendPkiBundle, importPkiBundle, type PkiBundle } from '../adapters/crypto/pki-bundle'
+import { extendPkiBundle, importPkiBundle, sealKekBytes, withSealKek, type PkiBundle } from '../adapters/crypto/pki-bundle'
 
 /**
  * Where the Node runtime finds the region's keys: the TONGBAN_PKI environment variable (the
@@ -33,18 +33,19 @@ export async function loadNodePki(
   options: { dataDir: string; pkiJson: string | undefined },
   identity: PkiIdentity,
   now: Date,
-): Promise<{ pki: RegionPki; generated: PkiRole[]; source: string }> {
+): Promise<{ pki: RegionPki; sealKek: Uint8Array; generated: PkiRole[]; source: string }> {
   if (options.pkiJson) {
-    const existing = await importPkiBundle(JSON.parse(options.pkiJson) as PkiBundle)
-    const { pki, generated } = await completeRegionPki(identity, existing, now)
+    const bundle = JSON.parse(options.pkiJson) as PkiBundle
+    const { pki, generated } = await completeRegionPki(identity, await importPkiBundle(bundle), now)
     if (generated.length > 0) throw new Error(`TONGBAN_PKI lacks ${generated.join(', ')}; run \`npx tongban keys init\` and store the result`)
-    return { pki, generated, source: 'TONGBAN_PKI' }
+    return { pki, sealKek: sealKekBytes(bundle), generated, source: 'TONGBAN_PKI' }
   }
   const path = pkiFilePath(options.dataDir)
-  const bundle = (await readBundle(path)) ?? { version: 1, roles: {} }
+  const stored = (await readBundle(path)) ?? { version: 1, roles: {} }
+  const { bundle, created } = withSealKek(stored)
   const { pki, generated } = await completeRegionPki(identity, await importPkiBundle(bundle), now)
-  if (generated.length > 0) await writePrivateFile(path, `${JSON.stringify(await extendPkiBundle(bundle, pki, generated), null, 2)}\n`)
-  return { pki, generated, source: path }
+  if (generated.length > 0 || created) await writePrivateFile(path, `${JSON.stringify(await extendPkiBundle(bundle, pki, generated), null, 2)}\n`)
+  return { pki, sealKek: sealKekBytes(bundle), generated, source: path }
 }
 
 /** The development admin token: generated once, kept in DATA_DIR/admin-token. */

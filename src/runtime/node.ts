@@ -8,6 +8,7 @@ import type { SqlClient } from '../adapters/postgres/sql-client'
 import { loadConfig, type Config } from '../config'
 import { ConfigurationError } from '../core/errors'
 import { createApp } from '../http/app'
+import { loadCjkFont } from '../adapters/pdf/cjk-font'
 import { buildDeps } from './deps'
 import { developmentAdminToken, loadNodePki } from './node-keys'
 
@@ -32,10 +33,10 @@ export async function startNodeServer(env: Record<string, string | undefined> = 
     else log.info({ path: dev.path }, 'development ADMIN_TOKEN read from file')
   }
   const identity = { regionCode: config.region.code, regionName: config.region.name, bureauName: config.bureau.name }
-  const { pki, generated, source } = await loadNodePki({ dataDir: config.dataDir, pkiJson: env.TONGBAN_PKI }, identity, new Date())
+  const { pki, sealKek, generated, source } = await loadNodePki({ dataDir: config.dataDir, pkiJson: env.TONGBAN_PKI }, identity, new Date())
   if (generated.length > 0) log.info({ generated, source }, 'generated development keys')
   const db = await openDatabase(config)
-  const { deps, statusRegistry } = await buildDeps({ config: { ...config, adminToken }, db, pki, log })
+  const { deps, statusRegistry } = await buildDeps({ config: { ...config, adminToken }, db, pki, sealKek, loadFont: loadCjkFont, log })
   const app = createApp(deps)
   // Other processes may change statuses in a shared PostgreSQL; PGlite has this process alone.
   const refresher = config.databaseUrl

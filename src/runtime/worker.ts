@@ -1,10 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { PKI_ROLES, type PkiRole, type RegionPki } from '../adapters/crypto/pki'
-import { importPkiBundle, type PkiBundle } from '../adapters/crypto/pki-bundle'
+import { importPkiBundle, sealKekBytes, type PkiBundle } from '../adapters/crypto/pki-bundle'
 import { createPostgresClient } from '../adapters/postgres/postgres-client'
 import type { SqlClient } from '../adapters/postgres/sql-client'
 import { loadConfig } from '../config'
-import { ConfigurationError } from '../core/errors'
+import { ConfigurationError, ServiceUnavailableError } from '../core/errors'
 import { createApp } from '../http/app'
 import type { Logger } from '../http/deps'
 import { buildDeps, type BuiltDeps } from './deps'
@@ -18,6 +18,11 @@ export interface WorkerEnv {
   HYPERDRIVE?: { connectionString: string }
   /** Secret: the PKI bundle JSON (src/adapters/crypto/pki-bundle.ts); see keys/README.md. */
   TONGBAN_PKI?: string
+  /**
+   * KV namespace holding the CJK TrueType font under the key `cjk-font` (see keys/README.md): at
+   * ~15 MB it is too large for the Worker bundle. Seals and licence PDFs answer 503 without it.
+   */
+  TONGBAN_FONT?: { get(key: string, type: 'arrayBuffer'): Promise<ArrayBuffer | null> }
   /** Secret: the bearer token of the admin API. */
   ADMIN_TOKEN?: string
   REGION_CODE?: string
@@ -39,7 +44,7 @@ const STATUS_REFRESH_MS = 2_000
 /** Hyperdrive pools the real connections; a request needs few of its own (Workers limit open sockets). */
 const CONNECTIONS_PER_REQUEST = 5
 /** Keys the running service signs with; the root and issuing CA keys may be (and should be) absent. */
-const SIGNING_ROLES: PkiRole[] = ['document-signer', 'trust-list-signer']
+const SIGNING_ROLES: PkiRole[] = ['document-signer', 'trust-list-signer', 'seal-ca', 'bureau-seal']
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const
 
@@ -109,6 +114,21 @@ function problem(status: number, code: string, detail: string, url: string): Res
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/problem+json', 'retry-after': '30' } })
 }
 
+let font: Promise<Uint8Array> | undefined
+
+/** The CJK font from the TONGBAN_FONT KV namespace, read once per isolate. */
+function loadWorkerFont(env: WorkerEnv): Promise<Uint8Array> {
+  font ??= (async () => {
+    const bytes = await env.TONGBAN_FONT?.get('cjk-font', 'arrayBuffer')
+    if (!bytes) throw new ServiceUnavailableError('font_unavailable', 'the CJK font is not in the TONGBAN_FONT KV namespace; seals and licence PDFs need it')
+    return new Uint8Array(bytes)
+  })().catch((error: unknown) => {
+    font = undefined
+    throw error
+  })
+  return font
+}
+
 interface Service {
   app: ReturnType<typeof createApp>
   built: BuiltDeps
@@ -127,8 +147,14 @@ export function createWorker() {
     const log = consoleLogger({ runtime: 'workers', region: config.region.code }, config.logLevel)
     workerLog = log
     const pki = await loadWorkerPki(env.TONGBAN_PKI)
+    let sealKek: Uint8Array
+    try {
+      sealKek = sealKekBytes(JSON.parse(env.TONGBAN_PKI as string) as PkiBundle)
+    } catch {
+      throw new ConfigurationError('TONGBAN_PKI has no sealKek: add one with `npx tongban keys init --print` (keys/README.md)')
+    }
     // Migrations run here, on the first request an isolate serves.
-    const built = await buildDeps({ config: { ...config, adminToken: config.adminToken }, db: database.db, pki, log })
+    const built = await buildDeps({ config: { ...config, adminToken: config.adminToken }, db: database.db, pki, sealKek, loadFont: () => loadWorkerFont(env), log })
     log.info({ url: config.publicUrl }, `tongban ${config.region.name} (${config.region.code}) ready`)
     return { app: createApp(built.deps), built }
   }

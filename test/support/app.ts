@@ -1,4 +1,5 @@
 import { completeRegionPki, type RegionPki } from '../../src/adapters/crypto/pki'
+import { loadCjkFont } from '../../src/adapters/pdf/cjk-font'
 import type { SqlClient } from '../../src/adapters/postgres/sql-client'
 import { developmentBureauUscc } from '../../src/config'
 import type { Clock, JwsSigner } from '../../src/core/ports'
@@ -15,6 +16,7 @@ export interface TestAppOptions {
   publicUrl?: string
   clock?: Clock
   pki?: RegionPki
+  sealKek?: Uint8Array
   wrapSigner?: (signer: JwsSigner) => JwsSigner
 }
 
@@ -56,6 +58,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     },
     db,
     pki,
+    sealKek: options.sealKek ?? crypto.getRandomValues(new Uint8Array(32)),
+    loadFont: loadCjkFont,
     log,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.wrapSigner ? { wrapSigner: options.wrapSigner } : {}),

@@ -9,6 +9,20 @@ import { ES256, fromBase64, toBase64, x509 } from './x509'
 export interface PkiBundle {
   version: 1
   roles: Partial<Record<PkiRole, { certificate: string; privateKey?: string }>>
+  /** Base64 AES-256 key that encrypts the seals' private keys at rest in the database. */
+  sealKek?: string
+}
+
+/** The bundle's seal key-encryption key, made when the bundle has none yet. */
+export function withSealKek(bundle: PkiBundle): { bundle: PkiBundle; created: boolean } {
+  if (bundle.sealKek) return { bundle, created: false }
+  return { bundle: { ...bundle, sealKek: toBase64(crypto.getRandomValues(new Uint8Array(32))) }, created: true }
+}
+
+export function sealKekBytes(bundle: PkiBundle): Uint8Array {
+  const kek = bundle.sealKek ? fromBase64(bundle.sealKek) : new Uint8Array()
+  if (kek.length !== 32) throw new Error('the PKI bundle has no 32-byte sealKek')
+  return kek
 }
 
 function pem(label: string, der: ArrayBuffer): string {
@@ -25,7 +39,7 @@ function derFromPem(text: string, label: string): Uint8Array {
 /** Adds freshly generated roles to a bundle; the roles it already holds are kept as they are. */
 export async function extendPkiBundle(bundle: PkiBundle, pki: Partial<RegionPki>, roles: PkiRole[]): Promise<PkiBundle> {
   const added = await exportPkiBundle(Object.fromEntries(roles.map((role) => [role, pki[role]])))
-  return { version: 1, roles: { ...bundle.roles, ...added.roles } }
+  return { ...bundle, version: 1, roles: { ...bundle.roles, ...added.roles } }
 }
 
 export async function exportPkiBundle(pki: Partial<RegionPki>): Promise<PkiBundle> {

@@ -5,7 +5,7 @@ import { ES256, randomSerialNumber, x509 } from './x509'
  * issuing CA, one per role, each with its own key (as the EU DCC gateway keeps a key per role).
  * All are ECDSA P-256 (ES256) and made with @peculiar/x509 on WebCrypto.
  */
-export type PkiRole = 'root' | 'issuing-ca' | 'document-signer' | 'trust-list-signer'
+export type PkiRole = 'root' | 'issuing-ca' | 'document-signer' | 'trust-list-signer' | 'seal-ca' | 'bureau-seal'
 
 export interface PkiEntry {
   certificate: x509.X509Certificate
@@ -37,11 +37,14 @@ export const ROLE_PROFILES: Record<PkiRole, RoleProfile> = {
   root: { issuer: 'self', commonName: (i) => `${i.regionName} 通办根CA ${i.regionCode}`, years: 20, ca: true, pathLength: 1, keyUsage: CERT_SIGN },
   'issuing-ca': { issuer: 'root', commonName: (i) => `${i.regionName} 通办签发CA ${i.regionCode}`, years: 10, ca: true, pathLength: 0, keyUsage: CERT_SIGN },
   'document-signer': { issuer: 'issuing-ca', commonName: (i) => `${i.bureauName} 电子证照签名 ${i.regionCode}`, years: 3, ca: false, keyUsage: SIGNING },
+  'seal-ca': { issuer: 'root', commonName: (i) => `${i.regionName} 电子印章CA ${i.regionCode}`, years: 10, ca: true, pathLength: 0, keyUsage: CERT_SIGN | SIGNING },
+  // The bureau's own seal (行政审批专用章): its key signs licence PDFs, its image is their visible seal.
+  'bureau-seal': { issuer: 'seal-ca', commonName: (i) => `${i.bureauName}行政审批专用章`, years: 3, ca: false, keyUsage: SIGNING },
   'trust-list-signer': { issuer: 'issuing-ca', commonName: (i) => `${i.bureauName} 信任列表签名 ${i.regionCode}`, years: 3, ca: false, keyUsage: x509.KeyUsageFlags.digitalSignature },
 }
 
 /** Generation order: every issuer before what it issues. */
-export const PKI_ROLES: PkiRole[] = ['root', 'issuing-ca', 'document-signer', 'trust-list-signer']
+export const PKI_ROLES: PkiRole[] = ['root', 'issuing-ca', 'document-signer', 'trust-list-signer', 'seal-ca', 'bureau-seal']
 
 function subjectName(identity: PkiIdentity, role: PkiRole): string {
   const cn = ROLE_PROFILES[role].commonName(identity).replaceAll(',', ' ')

@@ -47,7 +47,7 @@ export class TrustListError extends TongbanError {
   readonly status = 422
 }
 
-const PUBLISHED_ROLES: PkiRole[] = ['root', 'issuing-ca', 'document-signer', 'trust-list-signer']
+const PUBLISHED_ROLES: PkiRole[] = ['root', 'issuing-ca', 'document-signer', 'trust-list-signer', 'seal-ca']
 const SIGNING_ROLES: PkiRole[] = ['document-signer']
 
 export async function buildTrustListContent(

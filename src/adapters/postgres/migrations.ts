@@ -78,6 +78,60 @@ CREATE TABLE trust_list_state (
 );
 `,
   },
+  {
+    id: '002_seals',
+    sql: `
+CREATE TABLE enterprise_credentials (
+  uscc text PRIMARY KEY,
+  name text NOT NULL,
+  token_hash text NOT NULL UNIQUE,
+  created_at timestamptz NOT NULL
+);
+
+CREATE TABLE seals (
+  id uuid PRIMARY KEY,
+  kind text NOT NULL CHECK (kind IN ('official', 'finance', 'invoice', 'contract', 'legal_representative')),
+  owner_uscc text NOT NULL,
+  owner_name text NOT NULL,
+  name text NOT NULL,
+  status text NOT NULL CHECK (status IN ('active', 'revoked')),
+  status_reason text,
+  key_source text NOT NULL CHECK (key_source IN ('service', 'pkcs12')),
+  algorithm text NOT NULL CHECK (algorithm IN ('ES256', 'RS256')),
+  certificate text NOT NULL,
+  chain jsonb NOT NULL,
+  certificate_sha256 text NOT NULL,
+  ses_seal text NOT NULL,
+  image_svg text NOT NULL,
+  wrapped_key text NOT NULL,
+  valid_from timestamptz NOT NULL,
+  valid_until timestamptz NOT NULL,
+  created_at timestamptz NOT NULL
+);
+CREATE UNIQUE INDEX seals_one_active_kind ON seals (owner_uscc, kind) WHERE status = 'active';
+CREATE INDEX seals_certificate ON seals (certificate_sha256);
+
+CREATE TABLE seal_uses (
+  id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  seal_id uuid NOT NULL REFERENCES seals (id),
+  actor text NOT NULL,
+  purpose text NOT NULL,
+  document_sha256 text NOT NULL,
+  signed_sha256 text NOT NULL,
+  at timestamptz NOT NULL
+);
+CREATE INDEX seal_uses_seal ON seal_uses (seal_id, id);
+
+CREATE TABLE trust_anchors (
+  id uuid PRIMARY KEY,
+  sha256 text NOT NULL UNIQUE,
+  subject text NOT NULL,
+  label text,
+  certificate text NOT NULL,
+  created_at timestamptz NOT NULL
+);
+`,
+  },
 ]
 
 export async function migrate(db: SqlClient): Promise<string[]> {

@@ -28,3 +28,14 @@ export function requireAdmin(adminToken: string): MiddlewareHandler<{ Variables:
     await next()
   }
 }
+
+/** The bearer token of a request, if it sent one. */
+export function bearerToken(header: string | undefined): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1]
+}
+
+/** Whether the request carries the admin token. */
+export async function isAdmin(header: string | undefined, adminToken: string): Promise<boolean> {
+  const token = bearerToken(header)
+  return token !== undefined && (await sameSecret(token, adminToken))
+}
