@@ -73,9 +73,14 @@ export function analyseUpdate(before: PdfState, after: PdfState): PdfUpdate {
   const fieldsRef = acroForm?.get('Fields')
   const emptySigFields = new Set(signatureFields(before).filter((f) => f.value === undefined).map((f) => f.ref?.num))
   const refNum = (v: PdfValue | undefined) => (v instanceof PdfRef ? v.num : undefined)
-  const infoNums = new Set([refNum(before.trailer.get('Info')), refNum(after.trailer.get('Info'))])
+  const infoNum = refNum(before.trailer.get('Info'))
+  const newInfoNum = refNum(after.trailer.get('Info'))
   const metadataNum = refNum(beforeRoot.dict.get('Metadata'))
   const dssNums = reachable(before, beforeRoot.dict.get('DSS'))
+  // Metadata and validation data may change only where the rendered document does not reach:
+  // a signed revision could have made its XMP stream or a DSS entry double as page content.
+  let rendered: Set<number> | undefined
+  const isRendered = (num: number) => (rendered ??= reachable(before, [...beforeRoot.dict.entries].filter(([key]) => key !== 'DSS' && key !== 'Metadata').map(([, v]) => v))).has(num)
 
   const changed = new Set<number>()
   for (const section of added) for (const num of section.entries.keys()) changed.add(num)
@@ -101,16 +106,15 @@ export function analyseUpdate(before: PdfState, after: PdfState): PdfUpdate {
     else if (num === refNum(fieldsRef)) appendRule(ctx, num, 'AcroForm /Fields', before.array(prev), after.array(next), 'field')
     else if (annotArrays.has(num)) appendRule(ctx, num, `page ${(annotArrays.get(num) as number) + 1} /Annots`, before.array(prev), after.array(next), 'widget')
     else if (emptySigFields.has(num)) fillRule(ctx, num, before.dict(prev), after.dict(next))
-    else if (infoNums.has(num) && next instanceof PdfDict) allow(ctx, num, 'document information', 'metadata', 'information dictionary updated')
-    else if (num === metadataNum && next instanceof PdfStream) allow(ctx, num, 'XMP metadata', 'metadata', 'metadata stream updated')
-    else if (dssNums.has(num)) allow(ctx, num, 'validation data', 'dss', 'DSS updated')
+    else if (num === infoNum && num === newInfoNum && next instanceof PdfDict && !isRendered(num)) allow(ctx, num, 'document information', 'metadata', 'information dictionary updated')
+    else if (num === metadataNum && next instanceof PdfStream && !isRendered(num)) allow(ctx, num, 'XMP metadata', 'metadata', 'metadata stream updated')
+    else if (dssNums.has(num) && !isRendered(num)) allow(ctx, num, 'validation data', 'dss', 'DSS updated')
     else forbid(ctx, num, describe(ctx, num, prev), 'redefined after signing')
   }
 
-  for (const num of infoNums) {
-    if (num === undefined || !ctx.fresh.has(num)) continue
-    ctx.roots.push(new PdfRef(num, 0))
-    allow(ctx, num, 'document information', 'metadata', 'information dictionary added')
+  if (newInfoNum !== undefined && ctx.fresh.has(newInfoNum)) {
+    ctx.roots.push(new PdfRef(newInfoNum, 0))
+    allow(ctx, newInfoNum, 'document information', 'metadata', 'information dictionary added')
   }
   const accounted = reachable(after, ctx.roots, ctx.fresh)
   for (const num of ctx.fresh) if (!accounted.has(num)) forbid(ctx, num, describe(ctx, num, after.resolve(num)), 'added after signing and not part of a signature or validation data')

@@ -226,6 +226,19 @@ describe('shadow attacks', () => {
     expect(detail(evidence)).toContain('page /Contents changed')
   })
 
+  for (const [key, value] of [['Metadata', (n: number) => new PdfRef(n, 0)], ['DSS', (n: number) => pdict({ Certs: [new PdfRef(n, 0)] })]] as const) {
+    test(`replace: page content that doubles as catalog /${key} may not change under the metadata or DSS rule`, async () => {
+      const { content } = pageObjects(plain)
+      const catalog = finalState(plain).catalog()
+      const prepared = appendUpdate(plain, { [catalog.ref.num]: serializeValue(new PdfDict(new Map([...catalog.dict.entries, [key, value(content.num)]]))) })
+      const shadowSigned = await signPdf(prepared, pki.options('alice'))
+      const forged = appendUpdate(shadowSigned, { [content.num]: streamObject('BT /F1 24 Tf 50 780 Td (FORGED) Tj ET', key === 'Metadata' ? '/Type/Metadata/Subtype/XML' : '') })
+      const { failed, evidence } = await inspect(forged)
+      expect(failed[0]).toEqual(['no-unallowed-changes-after-signature'])
+      expect(detail(evidence)).toContain('page content stream')
+    })
+  }
+
   test('replace: page resources changed after signing is a modification', async () => {
     const { page, fontName } = pageObjects(signed)
     const resources = finalState(signed).dict(page.dict.get('Resources')) as PdfDict
