@@ -190,7 +190,7 @@ function appendRule(ctx: Context, num: number, what: string, prev: PdfValue[] | 
       forbid(ctx, item instanceof PdfRef ? item.num : num, target ? describe(ctx, item instanceof PdfRef ? item.num : num, target) : what, `${what} gained an entry that is not a new object`)
       continue
     }
-    const field = signatureField(ctx.after, target)
+    const field = signatureField(ctx.after, target, ctx.fresh)
     if (!field || (kind === 'widget' && nameOf(target.get('Subtype')) !== 'Widget')) {
       forbid(ctx, item.num, describe(ctx, item.num, target), `added to ${what}`)
       continue
@@ -217,9 +217,10 @@ function pageOf(ctx: Context, annotsNum: number): number | null {
 
 const refNumOf = (v: PdfValue | undefined) => (v instanceof PdfRef ? v.num : undefined)
 
-/** An empty signature field from the signed revision may receive its value and appearance. */
+/** An empty signature field from the signed revision may receive its value, and with it an appearance. */
 function fillRule(ctx: Context, num: number, prev: PdfDict | undefined, next: PdfDict | undefined): void {
   if (!prev || !next) return forbid(ctx, num, 'signature field', 'replaced by something else')
+  if (!ctx.after.dict(next.get('V'))) return forbid(ctx, num, 'signature field', 'an empty signature field changed without being signed')
   for (const key of new Set([...prev.entries.keys(), ...next.entries.keys()])) {
     if (pdfEquals(prev.get(key), next.get(key))) continue
     if (key === 'V' && prev.get('V') === undefined) {
@@ -232,13 +233,19 @@ function fillRule(ctx: Context, num: number, prev: PdfDict | undefined, next: Pd
   }
 }
 
-/** The signature field a dictionary is, or is the widget of; FT is inheritable. */
-function signatureField(state: PdfState, dict: PdfDict): PdfDict | undefined {
+/**
+ * The signature field a dictionary is, or is the widget of (FT is inheritable). Every /Parent on
+ * the way must be new too: a new widget hung under an existing signed field would draw a new
+ * appearance without a new signature.
+ */
+function signatureField(state: PdfState, dict: PdfDict, fresh: Set<number>): PdfDict | undefined {
   let node: PdfDict | undefined = dict
   for (let depth = 0; node && depth < 32; depth++) {
     const ft = nameOf(node.get('FT'))
     if (ft !== undefined) return ft === 'Sig' ? (node.get('T') !== undefined || node === dict ? node : undefined) : undefined
-    node = state.dict(node.get('Parent'))
+    const parent = node.get('Parent')
+    if (!(parent instanceof PdfRef) || !fresh.has(parent.num)) return undefined
+    node = state.dict(parent)
   }
   return undefined
 }

@@ -155,6 +155,45 @@ describe('evil annotation and overlays', () => {
     expect(detail(evidence)).toContain('form XObject')
   })
 
+  test('a new widget hung under the existing signed field (new appearance, no new signature) is a modification', async () => {
+    const { page, size } = pageObjects(signed)
+    const state = finalState(signed)
+    const annots = state.array(page.dict.get('Annots')) ?? []
+    const aliceField = state.array(state.dict(state.catalog().dict.get('AcroForm'))?.get('Fields'))?.[0] as PdfRef
+    const forged = appendUpdate(
+      signed,
+      {
+        [size]: `<</Type/Annot/Subtype/Widget/Parent ${aliceField.num} 0 R/Rect[40 740 560 800]/AP<</N ${size + 1} 0 R>>/F 4>>`,
+        [size + 1]: streamObject('1 1 1 rg 0 0 520 60 re f', '/Type/XObject/Subtype/Form/BBox[0 0 520 60]'),
+        [page.ref.num]: withPage(page.dict, 'Annots', [...annots, new PdfRef(size, 0)]),
+      },
+      { size: size + 2 },
+    )
+    const { failed, evidence } = await inspect(forged)
+    expect(failed[0]).toEqual(['no-unallowed-changes-after-signature'])
+    expect(detail(evidence)).toContain('Widget annotation')
+  })
+
+  test('an empty signature field of the signed revision given an appearance but no signature is a modification', async () => {
+    const state = finalState(plain)
+    const size = state.trailer.get('Size') as number
+    const page = state.pages()[0] as { ref: PdfRef; dict: PdfDict }
+    const catalog = state.catalog()
+    const empty = `<</Type/Annot/Subtype/Widget/FT/Sig/T(Approval)/F 4/P ${page.ref.num} 0 R/Rect[40 740 560 800]>>`
+    const prepared = appendUpdate(
+      plain,
+      { [size]: empty, [page.ref.num]: withPage(page.dict, 'Annots', [new PdfRef(size, 0)]), [catalog.ref.num]: serializeValue(new PdfDict(new Map([...catalog.dict.entries, ['AcroForm', pdict({ Fields: [new PdfRef(size, 0)] })]]))) },
+      { size: size + 1 },
+    )
+    const shadowSigned = await signPdf(prepared, pki.options('alice'))
+    const next = finalState(shadowSigned).trailer.get('Size') as number
+    const forged = appendUpdate(shadowSigned, { [size]: empty.replace(/>>$/, `/AP<</N ${next} 0 R>>>>`), [next]: streamObject('1 1 1 rg 0 0 520 60 re f', '/Type/XObject/Subtype/Form/BBox[0 0 520 60]') }, { size: next + 1 })
+    const { failed, evidence } = await inspect(forged)
+    expect(evidence.signatures.map((s) => s.fieldName)).toEqual(['Signature1'])
+    expect(failed[0]).toEqual(['no-unallowed-changes-after-signature'])
+    expect(detail(evidence)).toContain('without being signed')
+  })
+
   test('an unsigned signature field with a visible appearance added later is a modification', async () => {
     const forged = withSignatureUpdate(signed, { sigDict: '<</Foo 1>>' })
     const text = Buffer.from(forged).toString('latin1')
