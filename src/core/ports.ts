@@ -58,7 +58,8 @@ export interface Store {
   /** Indices whose bit is set in a list: revoked or superseded for revocation, suspended for suspension. */
   setStatusIndices(listId: string): Promise<number[]>
   getTrustListState(): Promise<{ sequence: number; contentHash: string; jws: string; validUntil: Date } | undefined>
-  saveTrustListState(state: { sequence: number; contentHash: string; jws: string; validUntil: Date }): Promise<void>
+  /** Saves a newer trust list; false when another process saved one with this sequence or later first. */
+  saveTrustListState(state: { sequence: number; contentHash: string; jws: string; validUntil: Date }): Promise<boolean>
 }
 
 /** Looks up signers the region trusts (its own, and later its partners'). */

@@ -29,7 +29,12 @@ export async function createPublication(pki: RegionPki, content: TrustListConten
     const validUntil = new Date(now.getTime() + TRUST_LIST_DAYS * DAY)
     const sequence = (stored?.sequence ?? 0) + 1
     const jws = await signTrustList(pki, { ...content, sequence, issuedAt: now.toISOString(), validUntil: validUntil.toISOString() })
-    await store.saveTrustListState({ sequence, contentHash, jws, validUntil })
+    if (!(await store.saveTrustListState({ sequence, contentHash, jws, validUntil }))) {
+      // Another process published this sequence first: serve its list, so one sequence means one list.
+      const winner = (await store.getTrustListState()) as NonNullable<typeof stored>
+      current = { jws: winner.jws, refreshAfter: winner.validUntil.getTime() - halfLife }
+      return winner.jws
+    }
     current = { jws, refreshAfter: validUntil.getTime() - halfLife }
     return jws
   }

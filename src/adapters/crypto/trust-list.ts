@@ -83,10 +83,40 @@ function certificatesOf(list: TrustListContent, role: PkiRole): x509.X509Certifi
   return list.certificates.filter((c) => c.role === role).map((c) => new x509.X509Certificate(fromBase64(c.certificate)))
 }
 
+/** A trust list issued this far in the verifier's future is refused: clocks differ, not by more. */
+const CLOCK_SKEW_MS = 5 * 60_000
+
+function certificatesOfHeader(x5c: unknown): x509.X509Certificate[] {
+  if (!Array.isArray(x5c) || x5c.length < 2 || x5c.length > 5) throw new TrustListError('the trust list header needs an x5c chain of 2 to 5 certificates')
+  return x5c.map((der, i) => {
+    try {
+      if (typeof der !== 'string') throw new TypeError('not a string')
+      return new x509.X509Certificate(fromBase64(der))
+    } catch (cause) {
+      throw new TrustListError(`x5c[${i}] is not a base64 DER certificate`, { cause })
+    }
+  })
+}
+
+function parseTrustList(payload: Uint8Array): TrustList {
+  let list: TrustList
+  try {
+    list = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload)) as TrustList
+  } catch (cause) {
+    throw new TrustListError('the trust list payload is not JSON', { cause })
+  }
+  if (list?.format !== TRUST_LIST_FORMAT) throw new TrustListError(`unknown trust list format ${JSON.stringify(list?.format)}`)
+  if (!Array.isArray(list.certificates) || typeof list.sequence !== 'number' || Number.isNaN(Date.parse(list.issuedAt)) || Number.isNaN(Date.parse(list.validUntil))) {
+    throw new TrustListError('the trust list lacks certificates, sequence, issuedAt or validUntil')
+  }
+  return list
+}
+
 /**
  * Checks a trust list JWS against a pinned root fingerprint: the signer chain in x5c must end
- * at the pinned root, the signer must be a trust-list signer, the signature must hold, and the
- * list must be inside its validity window at `at`.
+ * at the pinned root, the signer must be the trust-list signer the list names, the signature
+ * must hold, every root the list names must be the pinned one (so a stolen trust-list key
+ * cannot bring in another root), and the list must be inside its validity window at `at`.
  */
 export async function verifyTrustList(jws: string, pinnedRootSha256: string, at: Date): Promise<TrustList> {
   let header: ReturnType<typeof decodeProtectedHeader>
@@ -95,12 +125,13 @@ export async function verifyTrustList(jws: string, pinnedRootSha256: string, at:
   } catch (cause) {
     throw new TrustListError('the trust list is not a JWS', { cause })
   }
-  if (header.alg !== 'ES256' || header.typ !== TRUST_LIST_TYP || !Array.isArray(header.x5c) || header.x5c.length < 2) {
+  if (header.alg !== 'ES256' || header.typ !== TRUST_LIST_TYP) {
     throw new TrustListError('the trust list header must be ES256, typed tongban-trust-list+jwt, with an x5c chain')
   }
-  const chain = header.x5c.map((der) => new x509.X509Certificate(fromBase64(der)))
-  const pinned = []
-  for (const certificate of chain) if ((await certificateFingerprint(certificate)) === pinnedRootSha256.toLowerCase()) pinned.push(certificate)
+  const pin = pinnedRootSha256.toLowerCase()
+  const chain = certificatesOfHeader(header.x5c)
+  const pinned: x509.X509Certificate[] = []
+  for (const certificate of chain) if ((await certificateFingerprint(certificate)) === pin) pinned.push(certificate)
   if (pinned.length === 0) throw new TrustListError('the trust list is not signed under the pinned root')
   const [signerCert, ...rest] = chain as [x509.X509Certificate, ...x509.X509Certificate[]]
   const path = await buildChain(signerCert, rest, pinned)
@@ -112,10 +143,12 @@ export async function verifyTrustList(jws: string, pinnedRootSha256: string, at:
   } catch (cause) {
     throw new TrustListError('the trust list signature does not verify', { cause })
   }
-  const list = JSON.parse(new TextDecoder().decode(payload)) as TrustList
-  if (list.format !== TRUST_LIST_FORMAT) throw new TrustListError(`unknown trust list format ${JSON.stringify(list.format)}`)
+  const list = parseTrustList(payload)
   const listed = list.certificates.find((c) => c.role === 'trust-list-signer')
   if (listed?.sha256 !== (await certificateFingerprint(signerCert))) throw new TrustListError('the trust list is not signed by the trust-list signer it lists')
+  const roots = list.certificates.filter((c) => c.role === 'root')
+  if (roots.length === 0 || roots.some((c) => c.sha256 !== pin)) throw new TrustListError('the trust list names a root other than the pinned one')
+  if (new Date(list.issuedAt).getTime() > at.getTime() + CLOCK_SKEW_MS) throw new TrustListError(`the trust list claims to be issued at ${list.issuedAt}, in the future`)
   if (at > new Date(list.validUntil)) throw new TrustListError(`the trust list expired at ${list.validUntil}`)
   return list
 }

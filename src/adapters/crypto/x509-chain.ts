@@ -36,7 +36,8 @@ export async function buildChain(
       if (await signedBy(current, root)) {
         if (!isCa(root)) break
         path.push(...(current === root ? [] : [root]))
-        return evidence(path, true)
+        const tooDeep = pathLengthViolation(path)
+        return tooDeep ? evidence(path, false, tooDeep) : evidence(path, true)
       }
     }
     let next: x509.X509Certificate | undefined
@@ -52,6 +53,18 @@ export async function buildChain(
     current = next
   }
   return evidence(path, false, 'the path is longer than allowed')
+}
+
+/**
+ * RFC 5280 §4.2.1.9: a CA's pathLenConstraint bounds how many intermediate CAs may follow it
+ * below; path[i] has i − 1 CAs between it and the end-entity certificate path[0].
+ */
+function pathLengthViolation(path: x509.X509Certificate[]): string | undefined {
+  for (let i = 1; i < path.length; i++) {
+    const limit = (path[i] as x509.X509Certificate).getExtension(x509.BasicConstraintsExtension)?.pathLength
+    if (limit !== undefined && i - 1 > limit) return `${(path[i] as x509.X509Certificate).subject} allows ${limit} CA(s) below it, the path has ${i - 1}`
+  }
+  return undefined
 }
 
 function evidence(path: x509.X509Certificate[], trusted: boolean, problem?: string): ChainEvidence {

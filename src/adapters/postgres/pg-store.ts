@@ -161,11 +161,14 @@ export function createPgStore(db: SqlClient): Store {
       return row ? { sequence: row.sequence, contentHash: row.content_hash, jws: row.jws, validUntil: new Date(row.valid_until) } : undefined
     },
     async saveTrustListState(state) {
-      await db.query(
+      const saved = await db.query(
         `INSERT INTO trust_list_state (id, sequence, content_hash, jws, valid_until) VALUES (1, $1, $2, $3, $4)
-         ON CONFLICT (id) DO UPDATE SET sequence = EXCLUDED.sequence, content_hash = EXCLUDED.content_hash, jws = EXCLUDED.jws, valid_until = EXCLUDED.valid_until`,
+         ON CONFLICT (id) DO UPDATE SET sequence = EXCLUDED.sequence, content_hash = EXCLUDED.content_hash, jws = EXCLUDED.jws, valid_until = EXCLUDED.valid_until
+         WHERE trust_list_state.sequence < EXCLUDED.sequence
+         RETURNING sequence`,
         [state.sequence, state.contentHash, state.jws, state.validUntil],
       )
+      return saved.length > 0
     },
   }
 }

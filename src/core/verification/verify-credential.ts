@@ -21,7 +21,9 @@ function licenceStatus(evaluated: VerificationReport['checks'], evidence: JwsEvi
 /** What the report says about the licence, from a payload that passed the licence-credential check. */
 function summarise(evidence: JwsEvidence, checks: VerificationReport['checks']): Pick<VerificationReport, 'licence' | 'issuer' | 'signer'> {
   const signer = evidence.signer
-  const wellFormed = checks.find((check) => check.name === 'licence-credential')?.result === 'passed'
+  // Only a payload whose signature holds is described: a forged one must not be shown as a licence.
+  const passed = (name: string) => checks.find((check) => check.name === name)?.result === 'passed'
+  const wellFormed = passed('licence-credential') && passed('signature')
   const payload = evidence.parsed?.payload as Record<string, any> | undefined
   return {
     licence: wellFormed && payload
