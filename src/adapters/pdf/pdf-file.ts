@@ -49,7 +49,7 @@ export class PdfFile {
   readonly markers: RevisionMarker[]
   private readonly sections = new Map<number, XrefSection>()
   private readonly objectsByOffset = new Map<number, { num: number; gen: number; value: PdfValue }>()
-  private readonly objectStreams = new Map<number, { offsets: Map<number, number>; body: Uint8Array }>()
+  private readonly objectStreams = new Map<number, { offsets: Map<number, number>; body: Uint8Array; values: Map<number, PdfValue> }>()
 
   constructor(readonly bytes: Uint8Array) {
     if (indexOfBytes(bytes, latin1ToBytes('%PDF-'), 0, Math.min(bytes.length, 1024)) === -1) throw new PdfFormatError('not a PDF: no %PDF- header in the first 1024 bytes')
@@ -90,23 +90,23 @@ export class PdfFile {
 
   private readSection(offset: number): XrefSection {
     const lexer = new PdfLexer(this.bytes, offset)
-    if (lexer.peekKeyword() !== 'xref') {
+    if (!lexer.atKeyword('xref')) {
       const stream = this.objectAt(offset)
       return { offset, kind: 'stream', ...readXrefStream(stream.value, offset), streamObject: stream.num }
     }
     lexer.pos += 4
     const entries = new Map<number, XrefEntry>()
-    while (lexer.peekKeyword() !== 'trailer') {
+    while (!lexer.atKeyword('trailer')) {
       const first = lexer.readInteger()
       const count = lexer.readInteger()
       if (first + count > MAX_OBJECT_NUMBER || count * 18 > this.bytes.length - lexer.pos) lexer.fail('cross-reference subsection too large')
       for (let i = 0; i < count; i++) {
         const field = lexer.readInteger()
         const gen = lexer.readInteger()
-        const kind = lexer.peekKeyword()
-        if (kind !== 'n' && kind !== 'f') lexer.fail('cross-reference entry is neither n nor f')
+        const inUse = lexer.atKeyword('n')
+        if (!inUse && !lexer.atKeyword('f')) lexer.fail('cross-reference entry is neither n nor f')
         lexer.pos += 1
-        if (!entries.has(first + i)) entries.set(first + i, kind === 'n' ? { type: 1, offset: field, gen } : { type: 0 })
+        if (!entries.has(first + i)) entries.set(first + i, inUse ? { type: 1, offset: field, gen } : { type: 0 })
       }
     }
     lexer.pos += 7
@@ -159,7 +159,18 @@ export class PdfFile {
   private lengthState: PdfState | undefined
   private readingLengthState = false
 
-  objectStream(offset: number, stream: PdfValue): { offsets: Map<number, number>; body: Uint8Array } {
+  /** Object `num` inside the object stream at `offset`, parsed once per file. */
+  objectInStream(offset: number, stream: PdfValue, num: number, streamNum: number): PdfValue {
+    const { offsets, body, values } = this.objectStream(offset, stream)
+    if (values.has(num)) return values.get(num) as PdfValue
+    const at = offsets.get(num)
+    if (at === undefined) throw new PdfFormatError(`object ${num} is missing from object stream ${streamNum}`)
+    const value = new PdfLexer(body, at, false).parseValue()
+    values.set(num, value)
+    return value
+  }
+
+  private objectStream(offset: number, stream: PdfValue): { offsets: Map<number, number>; body: Uint8Array; values: Map<number, PdfValue> } {
     let decoded = this.objectStreams.get(offset)
     if (!decoded) {
       if (!(stream instanceof PdfStream) || nameOf(stream.dict.get('Type')) !== 'ObjStm') throw new PdfFormatError(`object at ${offset} is not an object stream`)
@@ -173,7 +184,7 @@ export class PdfFile {
         const num = lexer.readInteger()
         offsets.set(num, first + lexer.readInteger())
       }
-      decoded = { offsets, body }
+      decoded = { offsets, body, values: new Map() }
       this.objectStreams.set(offset, decoded)
     }
     return decoded
@@ -293,10 +304,7 @@ export class PdfState {
     const container = this.entry(entry.stream)
     if (!container || container.type !== 1) throw new PdfFormatError(`object ${num} is in object stream ${entry.stream}, which is not a plain object`)
     const stream = this.file.objectAt(container.offset, { num: entry.stream, gen: container.gen }).value
-    const { offsets, body } = this.file.objectStream(container.offset, stream)
-    const at = offsets.get(num)
-    if (at === undefined) throw new PdfFormatError(`object ${num} is missing from object stream ${entry.stream}`)
-    return new PdfLexer(body, at, false).parseValue()
+    return this.file.objectInStream(container.offset, stream, num, entry.stream)
   }
 
   /** Follows references until a direct value. */

@@ -43,6 +43,7 @@ export interface IndirectObject {
 }
 
 const MAX_DEPTH = 64
+const KEYWORD_VALUES: [string, PdfValue][] = [['true', true], ['false', false], ['null', null]]
 const enc = new TextEncoder()
 
 const WS = new Uint8Array(256)
@@ -117,20 +118,28 @@ export class PdfLexer {
     return bytesToLatin1(this.bytes, this.pos, end)
   }
 
+  /** Whether the next token is exactly `keyword`, without allocating. */
+  atKeyword(keyword: string): boolean {
+    this.skipWhitespace()
+    for (let i = 0; i < keyword.length; i++) if (this.bytes[this.pos + i] !== keyword.charCodeAt(i)) return false
+    return !isRegular(this.bytes[this.pos + keyword.length])
+  }
+
   expectKeyword(keyword: string): void {
-    if (this.peekKeyword() !== keyword) this.fail(`expected "${keyword}"`)
+    if (!this.atKeyword(keyword)) this.fail(`expected "${keyword}"`)
     this.pos += keyword.length
   }
 
   readInteger(): number {
     this.skipWhitespace()
     const start = this.pos
-    while (isDigit(this.bytes[this.pos])) this.pos++
+    let value = 0
+    while (isDigit(this.bytes[this.pos])) value = value * 10 + ((this.bytes[this.pos++] as number) - 48)
     if (this.pos === start || this.pos - start > 15 || isRegular(this.bytes[this.pos])) {
       this.pos = start
       this.fail('expected an integer')
     }
-    return Number(bytesToLatin1(this.bytes, start, this.pos))
+    return value
   }
 
   parseValue(depth = 0): PdfValue {
@@ -268,16 +277,20 @@ export class PdfLexer {
       this.pos = start
       this.fail('malformed number')
     }
-    const text = bytesToLatin1(b, start, this.pos)
-    const value = Number(text)
-    if (!Number.isFinite(value)) this.fail('malformed number')
-    if (dot || !isDigit(b[start])) return value
+    if (dot || !isDigit(b[start])) {
+      const value = Number(bytesToLatin1(b, start, this.pos))
+      if (!Number.isFinite(value)) this.fail('malformed number')
+      return value
+    }
+    let value = 0
+    for (let i = start; i < this.pos; i++) value = value * 10 + ((b[i] as number) - 48)
+    if (!Number.isSafeInteger(value)) return value
     const save = this.pos
     this.skipWhitespace()
     const genStart = this.pos
-    while (isDigit(b[this.pos])) this.pos++
+    let gen = 0
+    while (isDigit(b[this.pos])) gen = gen * 10 + ((b[this.pos++] as number) - 48)
     if (this.pos > genStart && this.pos - genStart <= 5) {
-      const gen = Number(bytesToLatin1(b, genStart, this.pos))
       this.skipWhitespace()
       if (b[this.pos] === 82 && !isRegular(b[this.pos + 1])) {
         this.pos++
@@ -289,11 +302,13 @@ export class PdfLexer {
   }
 
   private parseKeywordValue(): PdfValue {
-    const word = this.peekKeyword()
-    if (word === 'true' || word === 'false' || word === 'null') {
-      this.pos += word.length
-      return word === 'null' ? null : word === 'true'
+    for (const [word, value] of KEYWORD_VALUES) {
+      if (this.atKeyword(word)) {
+        this.pos += word.length
+        return value
+      }
     }
+    const word = this.peekKeyword()
     return this.fail(word ? `unexpected keyword "${word}"` : 'unexpected character')
   }
 
@@ -306,7 +321,7 @@ export class PdfLexer {
     const gen = this.readInteger()
     this.expectKeyword('obj')
     let value = this.parseValue()
-    if (value instanceof PdfDict && this.peekKeyword() === 'stream') {
+    if (value instanceof PdfDict && this.atKeyword('stream')) {
       this.pos += 6
       if (this.bytes[this.pos] === 13) this.pos++
       if (this.bytes[this.pos] === 10) this.pos++
