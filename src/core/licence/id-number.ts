@@ -8,8 +8,10 @@ export function idNumberProblem(idNumber: string): string | undefined {
   for (let i = 0; i < 17; i++) sum += Number(idNumber[i]) * (2 ** (17 - i) % 11)
   const expected = '10X98765432'[sum % 11]
   if (idNumber[17] !== expected) return `check character is '${idNumber[17]}', GB 11643 requires '${expected}'`
-  const month = Number(idNumber.slice(10, 12))
-  const day = Number(idNumber.slice(12, 14))
-  if (month < 1 || month > 12 || day < 1 || day > 31) return 'the birth date inside the number is not a date'
+  const [year, month, day] = [idNumber.slice(6, 10), idNumber.slice(10, 12), idNumber.slice(12, 14)].map(Number) as [number, number, number]
+  const birth = new Date(Date.UTC(year, month - 1, day))
+  if (month < 1 || month > 12 || birth.getUTCMonth() !== month - 1 || birth.getUTCDate() !== day) {
+    return `the birth date inside the number (${idNumber.slice(6, 14)}) is not a date`
+  }
   return undefined
 }
