@@ -22,8 +22,17 @@ const regionCode = z.string().regex(/^\d{6}$/, 'must be a six-digit GB/T 2260 re
   .refine((code) => !code.startsWith('00'), 'must be a GB/T 2260 region code (no province 00)')
 
 const schema = z.object({
-  PORT: z.coerce.number().int().min(1).max(65535).default(8080),
-  PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  PORT: z
+    .string()
+    .regex(/^\d{1,5}$/, 'must be a TCP port number, 1 to 65535')
+    .transform(Number)
+    .refine((port) => port >= 1 && port <= 65535, 'must be a TCP port number, 1 to 65535')
+    .default(8080),
+  // Every published endpoint is this URL plus a path, so it can carry neither a query, a fragment nor credentials.
+  PUBLIC_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .refine((url) => !URL.canParse(url) || (!/[?#]/.test(url) && !new URL(url).username && !new URL(url).password), 'must be a base URL without query, fragment or credentials')
+    .optional(),
   REGION_CODE: regionCode.default('360700'),
   REGION_NAME: z.string().trim().min(1).max(64).default('赣州市'),
   BUREAU_NAME: z.string().trim().min(1).max(64).optional(),
