@@ -26,6 +26,7 @@ const TITLES: Record<number, string> = {
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
+  503: 'Service Unavailable',
 }
 
 export function problemResponse(c: Context, status: number, code: string, detail: string, errors: ProblemDetail[] = []): Response {
