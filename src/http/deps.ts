@@ -1,3 +1,4 @@
+import type { Licence } from '../core/licence/licence'
 import type { LicenceServiceDeps } from '../core/licence/licence-service'
 import type { PdfSealer } from '../core/seal/seal'
 import type { SealServiceDeps } from '../core/seal/seal-service'
@@ -29,5 +30,7 @@ export interface AppDeps {
   publication: Publication
   seals: SealServiceDeps
   sealer: PdfSealer
+  /** Renders a licence's signed PDF. */
+  licenceDocuments: { render(licence: Licence): Promise<Uint8Array> }
   log: Logger
 }

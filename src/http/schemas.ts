@@ -109,7 +109,7 @@ export const VerificationReportSchema = z
         id: z.string().nullable(),
         number: z.string(),
         version: z.number(),
-        type: z.object({ key: z.string(), code: z.string(), name: z.string() }),
+        type: z.object({ key: z.string().nullable(), code: z.string(), name: z.string() }),
         holder: z.unknown(),
         fields: z.record(z.string(), z.unknown()),
         validFrom: z.string(),

@@ -13,6 +13,7 @@ import type { Clock, JwsSigner } from '../core/ports'
 import type { AppDeps, Logger } from '../http/deps'
 import { importKek } from '../adapters/crypto/key-wrap'
 import { createSealMaker } from '../adapters/crypto/seal-maker'
+import { createLicenceDocuments } from '../adapters/pdf/licence-document'
 import { sealPdf } from '../adapters/pdf/seal-pdf-signer'
 import { createPgSealStore } from '../adapters/postgres/pg-seal-store'
 import type { SealServiceDeps } from '../core/seal/seal-service'
@@ -101,6 +102,13 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
       seal: async (seal, pdf, placement, reason) =>
         sealPdf({ pdf, seal, wrappedKey: (await seals.seals.getWrappedSealKey(seal.id)) as string, kek, fontBytes: await parts.loadFont(), placement, now: clock.now(), ...(reason ? { reason } : {}) }),
     },
+    licenceDocuments: createLicenceDocuments({
+      signer: baseSigner,
+      issuer,
+      bureauSeal: pki['bureau-seal'],
+      chain: [pki['seal-ca'].certificate, pki.root.certificate].map((c) => new Uint8Array(c.rawData)),
+      loadFont: parts.loadFont,
+    }),
     log,
   }
   return { deps, statusRegistry, trustStore }

@@ -1,6 +1,8 @@
 import {
+  PDFDict,
   PDFDocument,
   PDFHexString,
+  PDFString,
   PDFName,
   PDFOperator,
   PDFOperatorNames,
@@ -49,6 +51,9 @@ export interface LicencePdfInput {
   /** 'none' when a signer will place a visible signature appearance at `licenceSealRect` itself. */
   sealPlacement?: 'drawn' | 'none'
 }
+
+/** The document information entry holding the QR code's text (covered by the PAdES signature). */
+export const LICENCE_QR_INFO_KEY = 'TongbanLicenceQR'
 
 export class LicenceRenderError extends TongbanError {
   readonly code = 'licence_unrenderable'
@@ -184,6 +189,8 @@ function describe(doc: PDFDocument, input: LicencePdfInput) {
   // Fixed dates keep the same licence rendering to the same bytes, whenever it is downloaded.
   doc.setCreationDate(issued)
   doc.setModificationDate(issued)
+  // The QR payload again as text, so a verifier reads the embedded licence without decoding the image.
+  doc.context.lookup(doc.context.trailerInfo.Info, PDFDict).set(PDFName.of(LICENCE_QR_INFO_KEY), PDFString.of(input.qrPayload))
 }
 
 /** Draws text with the embedded font, measuring per character (CJK lines break anywhere). */

@@ -14,7 +14,7 @@ export interface Evaluation {
  * skipped (its question cannot be answered); the first failed rule decides the indication.
  */
 export function evaluate(policy: Policy, evidence: JwsEvidence, at: Date): Evaluation {
-  const context: CheckContext = { at, allowedAlgorithms: policy.allowedAlgorithms }
+  const context: CheckContext = { at, allowedAlgorithms: policy.allowedAlgorithms, typ: policy.typ }
   const results = new Map<string, CheckReport>()
   let decided: Pick<Evaluation, 'indication' | 'subIndication'> | undefined
   for (const rule of policy.rules) {

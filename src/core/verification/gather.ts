@@ -1,6 +1,10 @@
 import { base64url } from 'jose'
 import type { StatusBit, StatusSource, TrustStore } from '../ports'
 import type { TrustedSigner } from '../trust/trusted-signer'
+import { readCredentialClaims, readQrClaims, type LicenceClaims } from './licence-claims'
+
+/** A licence credential (vc+jwt) or the QR payload printed on a licence PDF. */
+export type SignedLicenceFormat = 'jws' | 'qr'
 
 /**
  * Gathering collects every fact about a credential before anything is judged: what the JWS
@@ -9,11 +13,15 @@ import type { TrustedSigner } from '../trust/trusted-signer'
  */
 export interface JwsEvidence {
   input: string
+  format: SignedLicenceFormat
   parsed: ParsedJws | undefined
   parseProblem: string | undefined
   signer: TrustedSigner | undefined
   /** undefined when the signature was not tried (unknown signer, or an algorithm the signer does not use). */
   signatureValid: boolean | undefined
+  /** What the payload says about the licence, when it can be read in its format. */
+  claims: LicenceClaims | undefined
+  claimsProblem: string | undefined
   status: Partial<Record<'revocation' | 'suspension', StatusEvidence>>
 }
 
@@ -79,18 +87,6 @@ export function parseCompactJws(input: string): ParsedJws {
   }
 }
 
-function statusEntries(payload: Record<string, unknown>): Array<{ purpose: string; url: string; index: number }> {
-  const status = payload.credentialStatus
-  const entries = Array.isArray(status) ? status : status === undefined ? [] : [status]
-  return entries.flatMap((entry: unknown) => {
-    if (typeof entry !== 'object' || entry === null) return []
-    const { statusPurpose, statusListCredential, statusListIndex } = entry as Record<string, unknown>
-    const index = typeof statusListIndex === 'string' && /^\d{1,9}$/.test(statusListIndex) ? Number(statusListIndex) : NaN
-    if (typeof statusPurpose !== 'string' || typeof statusListCredential !== 'string' || Number.isNaN(index)) return []
-    return [{ purpose: statusPurpose, url: statusListCredential, index }]
-  })
-}
-
 interface VerifyParams {
   algorithm: AlgorithmIdentifier | EcdsaParams
   key: { name: string; namedCurve?: string }
@@ -119,8 +115,18 @@ export async function verifyJwsSignature(signer: Pick<TrustedSigner, 'alg' | 'pu
   }
 }
 
-export async function gatherJwsEvidence(input: string, trust: TrustStore, status: StatusSource): Promise<JwsEvidence> {
-  const evidence: JwsEvidence = { input, parsed: undefined, parseProblem: undefined, signer: undefined, signatureValid: undefined, status: {} }
+export async function gatherJwsEvidence(input: string, trust: TrustStore, status: StatusSource, format: SignedLicenceFormat = 'jws'): Promise<JwsEvidence> {
+  const evidence: JwsEvidence = {
+    input,
+    format,
+    parsed: undefined,
+    parseProblem: undefined,
+    signer: undefined,
+    signatureValid: undefined,
+    claims: undefined,
+    claimsProblem: undefined,
+    status: {},
+  }
   try {
     evidence.parsed = parseCompactJws(input)
   } catch (error) {
@@ -132,7 +138,10 @@ export async function gatherJwsEvidence(input: string, trust: TrustStore, status
   if (evidence.signer && header.alg === evidence.signer.alg && header.crit === undefined) {
     evidence.signatureValid = await verifyJwsSignature(evidence.signer, evidence.parsed.signingInput, evidence.parsed.signature)
   }
-  for (const entry of statusEntries(payload)) {
+  const reading = format === 'qr' ? readQrClaims(payload, evidence.signer?.statusListBase) : readCredentialClaims(payload)
+  evidence.claims = reading.claims
+  evidence.claimsProblem = reading.problem
+  for (const entry of reading.claims?.status ?? []) {
     if (entry.purpose === 'revocation' || entry.purpose === 'suspension') {
       evidence.status[entry.purpose] = { statusListCredential: entry.url, index: entry.index, bit: status.statusBit(entry.url, entry.index) }
     }

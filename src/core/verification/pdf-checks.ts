@@ -93,6 +93,8 @@ export interface PdfEvidence {
   /** End offsets of the revisions, oldest first. */
   revisions: number[]
   signatures: PdfSignatureEvidence[]
+  /** Bytes after the end of the last signature's covered range; null when nothing is signed. */
+  bytesAfterLastSignature: number | null
   /** Every incremental update, classified; the first revision is not an update. */
   updates: PdfUpdate[]
 }

@@ -30,7 +30,7 @@ export interface LicenceSummary {
   id: string | null
   number: string
   version: number
-  type: { key: string; code: string; name: string }
+  type: { key: string | null; code: string; name: string }
   holder: unknown
   fields: Record<string, unknown>
   validFrom: string

@@ -1,7 +1,7 @@
 import type { StatusSource, TrustStore } from '../ports'
 import { evaluate } from './evaluate'
 import { gatherJwsEvidence, type JwsEvidence } from './gather'
-import { LICENCE_CREDENTIAL_POLICY, type Policy } from './policy'
+import { LICENCE_CREDENTIAL_POLICY, LICENCE_QR_POLICY, type Policy } from './policy'
 import type { LicenceSummary, VerificationReport } from './report'
 
 export interface VerifierDeps {
@@ -18,30 +18,26 @@ function licenceStatus(evaluated: VerificationReport['checks'], evidence: JwsEvi
   return result('status-known') === 'passed' ? 'active' : 'unknown'
 }
 
-/** What the report says about the licence, from a payload that passed the licence-credential check. */
+/** What the report says about the licence: only from a payload that was read and whose signature holds. */
 function summarise(evidence: JwsEvidence, checks: VerificationReport['checks']): Pick<VerificationReport, 'licence' | 'issuer' | 'signer'> {
   const signer = evidence.signer
-  // Only a payload whose signature holds is described: a forged one must not be shown as a licence.
   const passed = (name: string) => checks.find((check) => check.name === name)?.result === 'passed'
-  const wellFormed = passed('licence-credential') && passed('signature')
-  const payload = evidence.parsed?.payload as Record<string, any> | undefined
+  const claims = passed('licence-credential') && passed('signature') ? evidence.claims : undefined
   return {
-    licence: wellFormed && payload
+    licence: claims
       ? {
-          id: typeof payload.id === 'string' ? payload.id.replace(/^urn:uuid:/, '') : null,
-          number: payload.credentialSubject.licence.number,
-          version: payload.credentialSubject.licence.version,
-          type: payload.credentialSubject.licence.type,
-          holder: payload.credentialSubject.holder,
-          fields: payload.credentialSubject.licence.fields,
-          validFrom: payload.validFrom,
-          validUntil: payload.validUntil,
+          id: claims.id,
+          number: String(claims.number),
+          version: claims.version,
+          type: claims.type,
+          holder: claims.holder,
+          fields: claims.fields,
+          validFrom: claims.validFrom.toISOString(),
+          validUntil: claims.validUntil.toISOString(),
           status: licenceStatus(checks, evidence),
         }
       : null,
-    issuer: wellFormed && payload
-      ? { regionCode: payload.issuer.regionCode, regionName: payload.issuer.regionName, name: payload.issuer.name, id: payload.issuer.id }
-      : null,
+    issuer: claims ? { ...claims.issuer, regionName: claims.issuer.regionName || (signer?.region.name ?? '') } : null,
     signer: signer
       ? {
           kid: signer.kid,
@@ -61,13 +57,14 @@ export async function verifyCredential(
   credential: string,
   options: { at: Date; format?: 'jws' | 'qr'; policy?: Policy },
 ): Promise<VerificationReport> {
-  const policy = options.policy ?? LICENCE_CREDENTIAL_POLICY
-  const evidence = await gatherJwsEvidence(credential, deps.trust, deps.status)
+  const format = options.format ?? 'jws'
+  const policy = options.policy ?? (format === 'qr' ? LICENCE_QR_POLICY : LICENCE_CREDENTIAL_POLICY)
+  const evidence = await gatherJwsEvidence(credential, deps.trust, deps.status, format)
   const evaluation = evaluate(policy, evidence, options.at)
   return {
     indication: evaluation.indication,
     subIndication: evaluation.subIndication,
-    format: options.format ?? 'jws',
+    format,
     policy: { name: policy.name, at: options.at.toISOString() },
     checks: evaluation.checks,
     ...summarise(evidence, evaluation.checks),

@@ -147,6 +147,26 @@ export function licenceRoutes(deps: AppDeps, hook: Hook) {
     },
   )
 
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/licences/{id}/pdf',
+      tags: ['licences'],
+      summary: 'The licence as a signed PDF (A4, the bureau’s red seal, a QR code that verifies offline; PAdES)',
+      security: bearer,
+      request: { params: IdParam },
+      responses: { 200: { description: 'PDF', content: { 'application/pdf': { schema: z.string().openapi({ format: 'binary' }) } } }, ...problems(401, 404) },
+    }),
+    async (c) => {
+      const licence = await existing(c.req.valid('param').id)
+      const pdf = await deps.licenceDocuments.render(licence)
+      return c.body(pdf as Uint8Array<ArrayBuffer>, 200, {
+        'content-type': 'application/pdf',
+        'content-disposition': `attachment; filename="${licence.number}.pdf"`,
+      })
+    },
+  )
+
   for (const action of ['suspend', 'reinstate', 'revoke'] as const satisfies StatusAction[]) {
     app.openapi(
       createRoute({

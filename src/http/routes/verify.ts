@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
-import { UnsupportedMediaTypeError, ValidationError } from '../../core/errors'
+import { UnsupportedMediaTypeError } from '../../core/errors'
+import { jwsOfQrText } from '../../core/licence/qr-payload'
 import { verifyCredential } from '../../core/verification/verify-credential'
 import type { AppDeps } from '../deps'
 import { problems, VerificationReportSchema, VerifyRequestSchema } from '../schemas'
@@ -30,10 +31,10 @@ export function verifyRoutes(deps: AppDeps, hook: Hook) {
     async (c) => {
       const body = c.req.valid('json')
       const at = body.at ? new Date(body.at) : deps.clock.now()
-      if (body.qr !== undefined) {
-        throw new ValidationError('qr_not_supported', 'QR payloads are verified once licence PDFs carry them; send the credential instead', [{ pointer: '/qr', message: 'not supported yet' }])
-      }
-      const report = await verifyCredential(deps.verifier, (body.credential as string).trim(), { at })
+      const report =
+        body.qr !== undefined
+          ? await verifyCredential(deps.verifier, jwsOfQrText(body.qr), { at, format: 'qr' })
+          : await verifyCredential(deps.verifier, (body.credential as string).trim(), { at })
       return c.json(report, 200)
     },
   )
