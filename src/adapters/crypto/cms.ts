@@ -27,6 +27,12 @@ export class CmsError extends TongbanError {
   readonly status = 422
 }
 
+/** The private key given for signing does not belong to the signer certificate. */
+export class CmsKeyMismatchError extends TongbanError {
+  readonly code = 'cms_key_mismatch'
+  readonly status = 422
+}
+
 export interface CmsSigner {
   privateKey: CryptoKey
   /** DER. */
@@ -297,7 +303,7 @@ export async function signDetachedCms(digest: Uint8Array, signer: CmsSigner): Pr
   const params = family === 'ECDSA' ? { name: 'ECDSA', hash } : { name: family }
   const signature = new Uint8Array(await crypto.subtle.sign(params, signer.privateKey, signedAttrsSet as BufferSource))
   const { key } = await publicKey(cert, family, hash)
-  if (!(await crypto.subtle.verify(params, key, signature as BufferSource, signedAttrsSet as BufferSource))) throw new CmsError('the private key does not match the signer certificate')
+  if (!(await crypto.subtle.verify(params, key, signature as BufferSource, signedAttrsSet as BufferSource))) throw new CmsKeyMismatchError('the private key does not match the signer certificate')
   const signerInfo = new SignerInfo({
     version: CMSVersion.v1,
     sid: new SignerIdentifier({ issuerAndSerialNumber: new IssuerAndSerialNumber({ issuer: AsnConvert.parse(cert.issuer, Name), serialNumber: buf(cert.serial) }) }),

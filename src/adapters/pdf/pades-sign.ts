@@ -1,6 +1,7 @@
 import { deflate } from 'pako'
 import { PDFArray, PDFBool, PDFContentStream, PDFDict as LibDict, PDFDocument, PDFHexString, PDFName, PDFNull, PDFNumber, PDFRef as LibRef, PDFStream as LibStream, PDFString as LibString, type PDFObject, type PDFPage } from 'pdf-lib'
-import { CmsError, digestAlgorithmFor, signDetachedCms } from '../crypto/cms'
+import { TongbanError } from '../../core/errors'
+import { CmsKeyMismatchError, digestAlgorithmFor, signDetachedCms } from '../crypto/cms'
 import { PdfFormatError, PdfSigningError } from './pdf-errors'
 import { PdfFile, type PdfState } from './pdf-file'
 import { signatureFields } from './pdf-diff'
@@ -29,7 +30,8 @@ export interface SignatureAppearance {
   /**
    * Draws the appearance (e.g. the red seal) on a blank page the size of `rect`, origin at its
    * lower-left corner; whatever it draws becomes the widget's appearance stream. `pdfDoc` is a
-   * scratch document to embed fonts and images in.
+   * scratch document to embed fonts and images in; a ready Form XObject (a seal made as a
+   * one-page PDF) goes in with `page.drawPage((await pdfDoc.embedPdf(bytes))[0])`.
    */
   draw?: (page: PDFPage, pdfDoc: PDFDocument) => void | Promise<void>
   /** A ready PNG or JPEG (e.g. a seal image) scaled to fill `rect`, drawn before `draw`. */
@@ -111,7 +113,10 @@ export async function signPdf(pdf: Uint8Array, opts: SignPdfOptions): Promise<Ui
   )
   if (opts.appearance) {
     const [x1, y1, x2, y2] = opts.appearance.rect
-    const appearance = await buildAppearance(opts.appearance, Math.abs(x2 - x1), Math.abs(y2 - y1), next)
+    const appearance = await buildAppearance(opts.appearance, Math.abs(x2 - x1), Math.abs(y2 - y1), next).catch((cause: unknown) => {
+      // The drawing callback and image decoding are the caller's input: their failures are 4xx.
+      throw cause instanceof TongbanError ? cause : new PdfSigningError('pdf_bad_appearance', `the appearance could not be drawn: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
+    })
     for (const [num, value] of appearance.objects) objects.set(num, value)
     next = appearance.next
     widget.entries.set('AP', new PdfDict(new Map([['N', new PdfRef(appearance.xobject, 0)]])))
@@ -161,8 +166,10 @@ export async function signPdf(pdf: Uint8Array, opts: SignPdfOptions): Promise<Ui
   try {
     cms = await signDetachedCms(digest, { privateKey: opts.privateKey, certificate: opts.certificate, chain: opts.chain })
   } catch (cause) {
-    if (cause instanceof CmsError) throw new PdfSigningError('pdf_signer_key_mismatch', cause.message, { cause })
-    throw cause
+    if (cause instanceof CmsKeyMismatchError) throw new PdfSigningError('pdf_signer_key_mismatch', cause.message, { cause })
+    if (cause instanceof TongbanError) throw cause
+    // WebCrypto refuses keys without the sign usage, or of another kind than they claim.
+    throw new PdfSigningError('pdf_unsupported_key', `the private key cannot sign: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
   }
   if (cms.length > reserve) throw new PdfSigningError('pdf_signature_too_large', `the CMS (${cms.length} bytes) exceeds the ${reserve} bytes reserved`)
   out.set(latin1ToBytes(Array.from(cms, (b) => b.toString(16).padStart(2, '0')).join('')), contentsStart + 1)

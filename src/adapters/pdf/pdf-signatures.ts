@@ -16,7 +16,7 @@ export const MAX_PDF_BYTES = 64 * 1024 * 1024
  * a signature that cannot be examined with its own `problem`. Nothing here decides trust.
  */
 export async function gatherPdfEvidence(pdf: Uint8Array): Promise<PdfEvidence> {
-  const evidence: PdfEvidence = { size: pdf.length, formatProblem: null, revisions: [], signatures: [], updates: [] }
+  const evidence: PdfEvidence = { size: pdf.length, formatProblem: null, revisions: [], signatures: [], bytesAfterLastSignature: null, updates: [] }
   if (pdf.length > MAX_PDF_BYTES) {
     evidence.formatProblem = `file is larger than ${MAX_PDF_BYTES} bytes`
     return evidence
@@ -37,6 +37,8 @@ export async function gatherPdfEvidence(pdf: Uint8Array): Promise<PdfEvidence> {
   }
   const final = revisions[revisions.length - 1] as PdfState
   for (const [index, field] of fields.entries()) evidence.signatures.push(await examineSignature(pdf, final, revisions, evidence.updates, index, field.name, field.value))
+  const ends = evidence.signatures.map((s) => coveredRange(s.byteRange, pdf.length)).flatMap((r) => (r ? [r.b + r.c] : []))
+  if (ends.length > 0) evidence.bytesAfterLastSignature = pdf.length - Math.max(...ends)
   return evidence
 }
 

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
-import { CmsError, OID, signDetachedCms, verifyDetachedCms } from '../../../src/adapters/crypto/cms'
+import { CmsKeyMismatchError, OID, signDetachedCms, verifyDetachedCms } from '../../../src/adapters/crypto/cms'
 import { makeTestPki, tempDir, type TestPki } from '../pdf/pades-fixtures'
 
 let pki: TestPki
@@ -45,7 +45,7 @@ describe('signDetachedCms / verifyDetachedCms', () => {
   })
 
   test('refuses to sign with a key that is not the certificate’s', async () => {
-    await expect(signDetachedCms(digest, { ...signer('alice'), privateKey: pki.signers.bob.key })).rejects.toBeInstanceOf(CmsError)
+    await expect(signDetachedCms(digest, { ...signer('alice'), privateKey: pki.signers.bob.key })).rejects.toBeInstanceOf(CmsKeyMismatchError)
   })
 
   test('garbage is reported, not thrown', async () => {

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { PDFDocument } from 'pdf-lib'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { loadCjkFont } from '../../../src/adapters/pdf/cjk-font'
 import { licenceSealRect, renderLicencePdf } from '../../../src/adapters/pdf/licence-pdf'
@@ -197,6 +198,31 @@ describe('signPdf', () => {
     await expect(signPdf(pdf, mismatched)).rejects.toBeInstanceOf(PdfSigningError)
     await expect(signPdf(pdf, mismatched)).rejects.toMatchObject({ code: 'pdf_signer_key_mismatch' })
     await expect(signPdf(new TextEncoder().encode('hello'), pki.options('alice'))).rejects.toMatchObject({ code: 'pdf_malformed', status: 422 })
+  })
+
+  test('failures of the caller’s appearance, key or certificate are 422 errors with stable codes', async () => {
+    const pdf = await makePdf()
+    const rect: [number, number, number, number] = [10, 10, 110, 110]
+    await expect(signPdf(pdf, pki.options('alice', { appearance: { page: 0, rect, image: Uint8Array.of(0x89, 0x50, 1, 2, 3) } }))).rejects.toMatchObject({ code: 'pdf_bad_appearance', status: 422 })
+    await expect(signPdf(pdf, pki.options('alice', { appearance: { page: 0, rect, draw: () => { throw new Error('no ink') } } }))).rejects.toMatchObject({ code: 'pdf_bad_appearance' })
+    const publicOnly = await crypto.subtle.importKey('spki', pki.signers.alice.certificate.publicKey.rawData, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify'])
+    await expect(signPdf(pdf, { ...pki.options('alice'), privateKey: publicOnly })).rejects.toMatchObject({ code: 'pdf_unsupported_key' })
+    await expect(signPdf(pdf, { ...pki.options('alice'), certificate: Uint8Array.of(0x30, 0x03, 1, 2, 3) })).rejects.toMatchObject({ code: 'cms_malformed', status: 422 })
+  })
+
+  test('a ready one-page PDF (e.g. a seal) becomes the appearance through drawPage', async () => {
+    const seal = await PDFDocument.create()
+    seal.addPage([100, 100]).drawCircle({ x: 50, y: 50, size: 45, borderWidth: 5 })
+    const sealPdf = await seal.save()
+    const signed = await signPdf(await makePdf(), pki.options('alice', { appearance: { page: 0, rect: [400, 60, 500, 160], draw: async (page, doc) => { const [embedded] = await doc.embedPdf(sealPdf); if (embedded) page.drawPage(embedded) } } }))
+    const [block] = signatureBlocks(pdfsig(signed, nss))
+    expect(block).toContain('Signature Validation: Signature is Valid.')
+    const state = finalState(signed)
+    const widget = state.dict((state.array(state.pages()[0]?.dict.get('Annots')) ?? [])[0])
+    const ap = state.dict(state.dict(widget?.get('AP'))?.get('N'))
+    const xobjects = state.dict(state.dict(ap?.get('Resources'))?.get('XObject'))
+    expect([...(xobjects?.entries.values() ?? [])].map((v) => state.dict(v)?.get('Subtype'))).toEqual([expect.objectContaining({ name: 'Form' })])
+    await allChecksPass(signed)
   })
 
   test('the signature dictionary’s /Contents is a hex string and the gap is exactly it', async () => {

@@ -25,6 +25,7 @@ describe('gatherPdfEvidence', () => {
     const evidence = await gatherPdfEvidence(plain)
     expect(evidence.formatProblem).toBeNull()
     expect(evidence.signatures).toEqual([])
+    expect(evidence.bytesAfterLastSignature).toBeNull()
     expect(evidence.updates).toEqual([])
     expect(checkPdfSignatures(evidence).file.map((c) => [c.name, c.passed])).toEqual([
       ['pdf-well-formed', true],
@@ -39,6 +40,7 @@ describe('gatherPdfEvidence', () => {
     expect((b as number) + (c as number)).toBe(signed.length)
     expect(sig?.cms).toMatchObject({ digestAlgorithm: 'SHA-256', signatureAlgorithm: 'ECDSA with SHA-256', messageDigestMatches: true, signatureValid: true, signingCertificate: 'match' })
     expect(sig?.cms?.certificates).toHaveLength(3)
+    expect((await gatherPdfEvidence(signed)).bytesAfterLastSignature).toBe(0)
   })
 
   test('validation data (DSS) added after signing is allowed', async () => {
@@ -57,6 +59,7 @@ describe('gatherPdfEvidence', () => {
     const evidence = await gatherPdfEvidence(withDss)
     expect(failedChecks(evidence)).toEqual([[]])
     expect(evidence.updates.at(-1)?.kinds).toEqual(['dss'])
+    expect(evidence.bytesAfterLastSignature).toBe(withDss.length - signed.length)
   })
 
   test('a document information update and an unchanged rewrite are allowed', async () => {
