@@ -135,9 +135,11 @@ CREATE TABLE trust_anchors (
 ]
 
 export async function migrate(db: SqlClient): Promise<string[]> {
-  await db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())')
   return db.transaction(async (tx) => {
+    // The lock comes first: two processes running CREATE TABLE IF NOT EXISTS at once can both
+    // pass the check, and one fails on PostgreSQL's catalog (pg_type_typname_nsp_index).
     await tx.query('SELECT pg_advisory_xact_lock(7261346)')
+    await tx.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())')
     const applied = new Set((await tx.query<{ id: string }>('SELECT id FROM schema_migrations')).map((row) => row.id))
     const pending = MIGRATIONS.filter((migration) => !applied.has(migration.id))
     for (const migration of pending) {
