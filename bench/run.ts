@@ -1,0 +1,60 @@
+import { benchIssuance, openPgliteCeiling, PostgresUnavailable } from './issue'
+import { belowTarget, fmt, log, machine, ratioOf, type BenchResult } from './support/measure'
+import { startService } from './support/service'
+import { benchVerify } from './verify'
+
+/**
+ * `npm run bench`: every bench in sequence, then one table. Each bench holds its rate against a
+ * ceiling measured in the same run; a ratio below its target exits non-zero so that a person
+ * looks, but benches are never part of the test suite.
+ */
+const started = performance.now()
+log(`tongban benchmarks on ${machine()}`)
+const results: BenchResult[] = []
+const notes: string[] = []
+
+// One PGlite service serves the verify bench and then the PGlite issuance bench: PGlite's
+// first start (initdb) costs seconds, and the verify path never reads the database. The PGlite
+// ceiling database starts alongside it, and both are up before anything is measured.
+const [service, ceiling] = await Promise.allSettled([startService(), openPgliteCeiling()])
+if (service.status === 'rejected' || ceiling.status === 'rejected') {
+  if (service.status === 'fulfilled') await service.value.stop().then(() => service.value.removeData())
+  if (ceiling.status === 'fulfilled') await ceiling.value.close()
+  throw service.status === 'rejected' ? service.reason : (ceiling as PromiseRejectedResult).reason
+}
+const pglite = service.value
+try {
+  results.push(await benchVerify(pglite))
+} catch (error) {
+  await pglite.stop()
+  await pglite.removeData()
+  await ceiling.value.close()
+  throw error
+}
+results.push(await benchIssuance('pglite', { service: pglite, ceiling: ceiling.value }))
+try {
+  results.push(await benchIssuance('postgresql'))
+} catch (error) {
+  if (!(error instanceof PostgresUnavailable)) throw error
+  notes.push(`issue (postgresql): skipped: ${error.message}`)
+  log(`issue (postgresql): skipped: ${error.message}`)
+}
+
+const rows = results.map((r) => [
+  r.name,
+  `${fmt(r.rate)} ${r.unit}`,
+  `${fmt(r.ceiling)}/s`,
+  r.ceilingName,
+  ratioOf(r).toFixed(2),
+  r.target === undefined ? '—' : `≥ ${r.target.toFixed(2)} ${belowTarget(r) ? 'BELOW' : 'PASS'}`,
+])
+const header = ['bench', 'rate', 'ceiling', 'ceiling is', 'ratio', 'target']
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] as string).length)))
+const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i] as number)).join('  ').trimEnd()
+log('')
+log(line(header))
+log(line(widths.map((w) => '-'.repeat(w))))
+for (const row of rows) log(line(row))
+for (const note of notes) log(note)
+log(`\n${((performance.now() - started) / 1000).toFixed(0)} s in all`)
+if (results.some(belowTarget)) process.exitCode = 1
