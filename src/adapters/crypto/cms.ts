@@ -49,6 +49,7 @@ export const OID = {
   signingTime: '1.2.840.113549.1.9.5',
   signingCertificate: '1.2.840.113549.1.9.16.2.12',
   signingCertificateV2: '1.2.840.113549.1.9.16.2.47',
+  tstInfo: '1.2.840.113549.1.9.16.1.4',
   sha1: '1.3.14.3.2.26',
   sha256: '2.16.840.1.101.3.4.2.1',
   sha384: '2.16.840.1.101.3.4.2.2',
@@ -353,6 +354,7 @@ function emptyEvidence(): CmsEvidence {
     signatureValid: false,
     signingCertificate: 'absent',
     hasSigningTimeAttribute: false,
+    timestamp: null,
   }
 }
 
@@ -364,7 +366,11 @@ function emptyEvidence(): CmsEvidence {
 export async function verifyDetachedCms(cms: Uint8Array, covered: { content: Uint8Array } | { digest: Uint8Array }): Promise<CmsEvidence> {
   const evidence = emptyEvidence()
   try {
-    await gather(cms, covered, evidence)
+    if (await gather(cms, covered, evidence)) {
+      // Its message-digest is over the encapsulated content, not over what the caller covers.
+      evidence.messageDigestMatches = false
+      throw new CmsError('the CMS encapsulates content: a detached signature was expected')
+    }
   } catch (cause) {
     evidence.problem = cause instanceof Error ? cause.message : String(cause)
   }
@@ -372,10 +378,44 @@ export async function verifyDetachedCms(cms: Uint8Array, covered: { content: Uin
 }
 
 /**
- * The structure is walked as DER (exact bytes, microseconds); only the SignerInfo goes through
- * asn1-cms, whose generic parser costs milliseconds on whole certificate sets.
+ * Gathers the facts about an RFC 3161 timestamp token over `content` (a PAdES document
+ * timestamp): the token is a SignedData over its encapsulated TSTInfo, whose message imprint
+ * must be the digest of `content`.
  */
-async function gather(cms: Uint8Array, covered: { content: Uint8Array } | { digest: Uint8Array }, evidence: CmsEvidence): Promise<void> {
+export async function verifyTimestampToken(token: Uint8Array, content: Uint8Array): Promise<CmsEvidence> {
+  const evidence = emptyEvidence()
+  try {
+    const tstInfo = await gather(token, { content: new Uint8Array() }, evidence)
+    if (!tstInfo || evidence.encapsulatedContentType !== OID.tstInfo) throw new CmsError('not a timestamp token: no encapsulated TSTInfo')
+    evidence.timestamp = await tstInfoFacts(tstInfo, content)
+  } catch (cause) {
+    evidence.problem = cause instanceof Error ? cause.message : String(cause)
+  }
+  return evidence
+}
+
+/** TSTInfo (RFC 3161 §2.4.2): the message imprint against `content`, and genTime. */
+async function tstInfoFacts(tst: Uint8Array, content: Uint8Array): Promise<NonNullable<CmsEvidence['timestamp']>> {
+  const top = readTlv(tst, 0)
+  if (top.tag !== 0x30 || top.end !== tst.length) throw new CmsError('TSTInfo is not one SEQUENCE')
+  const [, , imprint, , genTime] = children(tst, top)
+  if (!imprint || imprint.tag !== 0x30 || !genTime || genTime.tag !== 0x18) throw new CmsError('TSTInfo lacks messageImprint or genTime')
+  const [algorithm, hashed] = children(tst, imprint)
+  const oid = algorithm && children(tst, algorithm)[0]
+  const hash = oid ? HASH_BY_OID[oidString(tst.subarray(oid.body, oid.end))] : undefined
+  if (!hash || !hashed || hashed.tag !== 0x04) throw new CmsError('TSTInfo message imprint uses an unknown hash')
+  const expected = new Uint8Array(await crypto.subtle.digest(hash, content as BufferSource))
+  const time = new TextDecoder().decode(tst.subarray(genTime.body, genTime.end)).match(/^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\.\d+)?Z$/)
+  const date = time ? new Date(`${time[1]}-${time[2]}-${time[3]}T${time[4]}:${time[5]}:${time[6]}${time[7] ?? ''}Z`) : null
+  return { genTime: date && !Number.isNaN(date.getTime()) ? date.toISOString() : null, imprintMatches: equalBytes(tst.subarray(hashed.body, hashed.end), expected), imprintAlgorithm: hash }
+}
+
+/**
+ * The structure is walked as DER (exact bytes, microseconds); only the SignerInfo goes through
+ * asn1-cms, whose generic parser costs milliseconds on whole certificate sets. Returns the
+ * encapsulated content when there is one: then message-digest is over it, not over `covered`.
+ */
+async function gather(cms: Uint8Array, covered: { content: Uint8Array } | { digest: Uint8Array }, evidence: CmsEvidence): Promise<Uint8Array | null> {
   const outer = readTlv(cms, 0)
   if (outer.tag !== 0x30 || outer.end !== cms.length) throw new CmsError('not one DER ContentInfo')
   const [type, explicit] = children(cms, outer)
@@ -391,6 +431,12 @@ async function gather(cms: Uint8Array, covered: { content: Uint8Array } | { dige
   if (!eType || eType.tag !== 0x06) throw new CmsError('encapContentInfo has no content type')
   evidence.encapsulatedContentType = oidString(cms.subarray(eType.body, eType.end))
   evidence.detached = eciParts.length === 1
+  let encapsulated: Uint8Array | null = null
+  if (eciParts[1]) {
+    const octets = children(cms, eciParts[1])[0]
+    if (eciParts[1].tag !== 0xa0 || !octets || octets.tag !== 0x04) throw new CmsError('eContent is not an OCTET STRING')
+    encapsulated = cms.subarray(octets.body, octets.end)
+  }
   const certSet = fields.slice(3, -1).find((f) => f.tag === 0xa0)
   const certificates = (certSet ? children(cms, certSet) : []).filter((c) => c.tag === 0x30).map((c) => certificateFacts(cms.slice(c.start, c.end)))
   evidence.certificates = certificates.map((c) => c.der)
@@ -431,7 +477,8 @@ async function gather(cms: Uint8Array, covered: { content: Uint8Array } | { dige
   if (!hash) throw new CmsError(`unsupported digest algorithm ${signerInfo.digestAlgorithm.algorithm}`)
 
   const messageDigest = single(OID.messageDigest)
-  const digest = 'digest' in covered ? covered.digest : new Uint8Array(await crypto.subtle.digest(hash, covered.content as BufferSource))
+  const target = encapsulated ? { content: encapsulated } : covered
+  const digest = 'digest' in target ? target.digest : new Uint8Array(await crypto.subtle.digest(hash, target.content as BufferSource))
   if (messageDigest) {
     const md = readTlv(messageDigest, 0)
     evidence.messageDigestMatches = md.tag === 0x04 && md.end === messageDigest.length && equalBytes(messageDigest.subarray(md.body, md.end), digest)
@@ -449,6 +496,7 @@ async function gather(cms: Uint8Array, covered: { content: Uint8Array } | { dige
     sigAlg.family === 'ECDSA'
       ? await crypto.subtle.verify({ name: 'ECDSA', hash: sigHash }, key, ecdsaDerToRaw(signature, curveBits) as BufferSource, toVerify)
       : await crypto.subtle.verify('RSASSA-PKCS1-v1_5', key, signature as BufferSource, toVerify)
+  return encapsulated
 }
 
 function identifies(cms: Uint8Array, sid: Tlv, cert: CertificateFacts): boolean {

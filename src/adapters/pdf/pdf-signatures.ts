@@ -1,5 +1,5 @@
 import type { PdfEvidence, PdfSignatureEvidence, PdfUpdate } from '../../core/verification/pdf-checks'
-import { derElementLength, verifyDetachedCms } from '../crypto/cms'
+import { derElementLength, verifyDetachedCms, verifyTimestampToken } from '../crypto/cms'
 import { analyseUpdate, signatureFields, trailingData } from './pdf-diff'
 import { PdfFormatError } from './pdf-errors'
 import { PdfFile, type PdfState, type RevisionMarker } from './pdf-file'
@@ -109,10 +109,12 @@ async function examineSignature(pdf: Uint8Array, final: PdfState, revisions: Pdf
 
     if (dict.duplicateKeys.length > 0) throw new PdfFormatError(`signature dictionary repeats ${dict.duplicateKeys.map((k) => '/' + k).join(', ')}`)
     if (!(contents instanceof PdfString)) throw new PdfFormatError('/Contents is not a string')
-    if (evidence.type === 'DocTimeStamp') throw new PdfFormatError('document timestamps are not verified yet')
     const cms = unpad(contents.bytes)
     const covered = range ? concatBytes([pdf.subarray(0, range.a), pdf.subarray(range.b, range.b + range.c)]) : null
-    evidence.cms = await verifyDetachedCms(cms, covered ? { content: covered } : { digest: new Uint8Array() })
+    evidence.cms =
+      evidence.type === 'DocTimeStamp'
+        ? await verifyTimestampToken(cms, covered ?? new Uint8Array())
+        : await verifyDetachedCms(cms, covered ? { content: covered } : { digest: new Uint8Array() })
     if (!covered) evidence.problem = '/ByteRange does not describe bytes of this file'
   } catch (cause) {
     evidence.problem = problemOf(cause)

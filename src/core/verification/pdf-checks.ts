@@ -25,13 +25,15 @@ export interface CmsEvidence {
   detached: boolean
   /** OIDs of the signed attributes, in order. */
   signedAttributes: string[]
-  /** The message-digest attribute equals the digest of the covered bytes. */
+  /** The message-digest attribute equals the digest of the covered bytes (of the TSTInfo, for a timestamp token). */
   messageDigestMatches: boolean
   /** The signature over the signed attributes verifies with the signer certificate's key (WebCrypto). */
   signatureValid: boolean
   /** ESS signing-certificate(-v2) versus the signer certificate. */
   signingCertificate: 'match' | 'mismatch' | 'absent'
   hasSigningTimeAttribute: boolean
+  /** For an RFC 3161 timestamp token (document timestamp): its TSTInfo; null for signatures. */
+  timestamp: { genTime: string | null; imprintMatches: boolean; imprintAlgorithm: string } | null
 }
 
 /** One object an incremental update added, changed or removed, and whether the allow-list permits it. */
@@ -164,7 +166,8 @@ export const subFilterIsPades: PdfSignatureCheck = (s) => {
 export const cmsIsWellFormed: PdfSignatureCheck = (s) => {
   const cms = s.cms
   if (!cms || !cms.parsed) return outcome('cms-well-formed', false, s.problem ?? cms?.problem ?? 'no CMS')
-  if (!cms.detached) return outcome('cms-well-formed', false, 'the CMS encapsulates content: PAdES signatures are detached')
+  if (s.type === 'DocTimeStamp' && !cms.timestamp) return outcome('cms-well-formed', false, cms.problem ?? 'not an RFC 3161 timestamp token')
+  if (s.type !== 'DocTimeStamp' && !cms.detached) return outcome('cms-well-formed', false, 'the CMS encapsulates content: PAdES signatures are detached')
   if (!cms.signerCertificate) return outcome('cms-well-formed', false, cms.problem ?? 'signer certificate not included')
   return outcome('cms-well-formed', true, `${cms.certificates.length} certificate(s), ${cms.signatureAlgorithm ?? '?'}`)
 }
@@ -178,9 +181,18 @@ export const digestAlgorithmIsStrong: PdfSignatureCheck = (s) => {
   return outcome('digest-algorithm-strong', ok, alg === null ? 'unknown' : WEAK_DIGESTS.has(alg) ? `${alg} is broken for signatures` : alg)
 }
 
-/** Does the CMS message-digest equal the digest of the bytes /ByteRange covers? */
-export const digestMatches: PdfSignatureCheck = (s) =>
-  outcome('digest-matches', s.cms?.messageDigestMatches === true, s.cms?.messageDigestMatches ? 'message-digest equals the digest of the signed byte ranges' : (s.problem ?? s.cms?.problem ?? 'message-digest differs from the signed byte ranges'))
+/**
+ * Does the CMS message-digest equal the digest of the bytes /ByteRange covers? For a document
+ * timestamp: does message-digest match the TSTInfo, and its imprint the covered bytes?
+ */
+export const digestMatches: PdfSignatureCheck = (s) => {
+  const cms = s.cms
+  if (s.type === 'DocTimeStamp') {
+    const ok = cms?.messageDigestMatches === true && cms.timestamp?.imprintMatches === true
+    return outcome('digest-matches', ok, ok ? 'the timestamp imprint equals the digest of the signed byte ranges' : (s.problem ?? cms?.problem ?? 'the timestamp imprint or its message-digest does not match'))
+  }
+  return outcome('digest-matches', cms?.messageDigestMatches === true, cms?.messageDigestMatches ? 'message-digest equals the digest of the signed byte ranges' : (s.problem ?? cms?.problem ?? 'message-digest differs from the signed byte ranges'))
+}
 
 /** Does the signature over the signed attributes verify with the signer certificate's public key? */
 export const cmsSignatureValid: PdfSignatureCheck = (s) =>
@@ -194,6 +206,7 @@ export const signingCertificateMatches: PdfSignatureCheck = (s) => {
 
 /** Is the claimed time only in /M, not in a CMS signing-time attribute (which PAdES forbids)? */
 export const noSigningTimeAttribute: PdfSignatureCheck = (s) => {
+  if (s.type === 'DocTimeStamp') return outcome('no-signing-time-attribute', true, `document timestamp: genTime ${s.cms?.timestamp?.genTime ?? '(unknown)'}`)
   const present = s.cms?.hasSigningTimeAttribute === true
   return outcome('no-signing-time-attribute', !present, present ? 'CMS carries signing-time, which PAdES baseline forbids' : `claimed time ${s.signingTime ?? '(no /M)'} in the signature dictionary`)
 }

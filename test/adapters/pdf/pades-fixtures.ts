@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PDFDocument, StandardFonts, rgb } from 'pdf-lib'
@@ -14,6 +14,8 @@ export interface TestPki {
   root: x509.X509Certificate
   ca: x509.X509Certificate
   signers: Record<'alice' | 'bob' | 'rsa', { key: CryptoKey; certificate: x509.X509Certificate }>
+  /** A timestamping authority (EKU id-kp-timeStamping, critical), as RFC 3161 requires. */
+  tsa: { key: CryptoKey; certificate: x509.X509Certificate }
   options(who: 'alice' | 'bob' | 'rsa', extra?: Partial<SignPdfOptions>): SignPdfOptions
 }
 
@@ -33,7 +35,7 @@ export async function makeTestPki(): Promise<TestPki> {
     keys: rootKeys,
     extensions: [new x509.BasicConstraintsExtension(true, 1, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true), await x509.SubjectKeyIdentifierExtension.create(rootKeys.publicKey)],
   })
-  const issue = async (subject: string, publicKey: CryptoKey, issuer: x509.X509Certificate, signingKey: CryptoKey, ca: boolean) =>
+  const issue = async (subject: string, publicKey: CryptoKey, issuer: x509.X509Certificate, signingKey: CryptoKey, ca: boolean, extra: x509.Extension[] = []) =>
     x509.X509CertificateGenerator.create({
       serialNumber: randomSerialNumber(),
       subject,
@@ -48,6 +50,7 @@ export async function makeTestPki(): Promise<TestPki> {
         new x509.KeyUsagesExtension(ca ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign : x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation, true),
         await x509.SubjectKeyIdentifierExtension.create(publicKey),
         await x509.AuthorityKeyIdentifierExtension.create(issuer),
+        ...extra,
       ],
     })
   const caKeys = (await crypto.subtle.generateKey(ES256, true, ['sign', 'verify'])) as CryptoKeyPair
@@ -57,10 +60,13 @@ export async function makeTestPki(): Promise<TestPki> {
     return { key: keys.privateKey, certificate: await issue(`C=CN, O=Test Bureau, CN=${cn}`, keys.publicKey, ca, caKeys.privateKey, false) }
   }
   const signers = { alice: await signer('Alice Signer', ES256), bob: await signer('Bob Signer', ES256), rsa: await signer('RSA Signer', RSA) }
+  const tsaKeys = (await crypto.subtle.generateKey(ES256, true, ['sign', 'verify'])) as CryptoKeyPair
+  const tsa = { key: tsaKeys.privateKey, certificate: await issue('C=CN, O=Test Bureau, CN=Test TSA', tsaKeys.publicKey, ca, caKeys.privateKey, false, [new x509.ExtendedKeyUsageExtension(['1.3.6.1.5.5.7.3.8'], true)]) }
   return {
     root,
     ca,
     signers,
+    tsa,
     options: (who, extra = {}) => ({
       privateKey: signers[who].key,
       certificate: new Uint8Array(signers[who].certificate.rawData),
@@ -145,6 +151,11 @@ export const placeholderContents = (bytes = 8192) => `<${'0'.repeat(bytes * 2)}>
  * a dishonest range; the CMS is still valid over whatever that range covers.
  */
 export async function fillPlaceholder(pdf: Uint8Array, pki: TestPki, who: 'alice' | 'bob', byteRange?: (honest: [number, number, number, number]) => [number, number, number, number]): Promise<Uint8Array> {
+  return fillPlaceholderWith(pdf, async (covered) => signDetachedCms(new Uint8Array(await crypto.subtle.digest('SHA-256', covered as BufferSource)), { privateKey: pki.signers[who].key, certificate: new Uint8Array(pki.signers[who].certificate.rawData), chain: [new Uint8Array(pki.ca.rawData)] }), byteRange)
+}
+
+/** Fills the last placeholder with whatever `make` returns for the covered bytes. */
+export async function fillPlaceholderWith(pdf: Uint8Array, make: (covered: Uint8Array) => Promise<Uint8Array>, byteRange?: (honest: [number, number, number, number]) => [number, number, number, number]): Promise<Uint8Array> {
   const text = Buffer.from(pdf).toString('latin1')
   const brAt = text.lastIndexOf(PLACEHOLDER_BYTE_RANGE)
   const contentsStart = text.indexOf('/Contents <', brAt) + '/Contents '.length
@@ -154,10 +165,25 @@ export async function fillPlaceholder(pdf: Uint8Array, pki: TestPki, who: 'alice
   const out = pdf.slice()
   out.set(Buffer.from(`[${range.join(' ')}]`.padEnd(PLACEHOLDER_BYTE_RANGE.length, ' '), 'latin1'), brAt)
   const covered = new Uint8Array([...out.subarray(0, range[1]), ...out.subarray(range[2], range[2] + range[3])])
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', covered))
-  const cms = await signDetachedCms(digest, { privateKey: pki.signers[who].key, certificate: new Uint8Array(pki.signers[who].certificate.rawData), chain: [new Uint8Array(pki.ca.rawData)] })
-  out.set(Buffer.from(Buffer.from(cms).toString('hex'), 'latin1'), contentsStart + 1)
+  out.set(Buffer.from(Buffer.from(await make(covered)).toString('hex'), 'latin1'), contentsStart + 1)
   return out
+}
+
+/** An RFC 3161 timestamp token over `data`, made by openssl's TSA with the test TSA key. */
+export async function timestampToken(pki: TestPki, data: Uint8Array): Promise<Uint8Array> {
+  const dir = tempDir()
+  const pkcs8 = Buffer.from(await crypto.subtle.exportKey('pkcs8', pki.tsa.key)).toString('base64')
+  writeFileSync(join(dir, 'tsa.key'), `-----BEGIN PRIVATE KEY-----\n${pkcs8.match(/.{1,64}/g)?.join('\n')}\n-----END PRIVATE KEY-----\n`)
+  writeFileSync(join(dir, 'tsa.pem'), pki.tsa.certificate.toString('pem'))
+  writeFileSync(join(dir, 'data.bin'), data)
+  writeFileSync(join(dir, 'serial'), '01\n')
+  writeFileSync(
+    join(dir, 'ts.cnf'),
+    `[ tsa ]\ndefault_tsa = tsa_config\n[ tsa_config ]\nserial = ${join(dir, 'serial')}\ncrypto_device = builtin\nsigner_digest = sha256\ndefault_policy = 1.2.156.1\ndigests = sha256\naccuracy = secs:1\nordering = no\ntsa_name = no\ness_cert_id_chain = no\ness_cert_id_alg = sha256\n`,
+  )
+  execFileSync('openssl', ['ts', '-query', '-data', join(dir, 'data.bin'), '-sha256', '-cert', '-no_nonce', '-out', join(dir, 'q.tsq')], { stdio: 'pipe' })
+  execFileSync('openssl', ['ts', '-reply', '-config', join(dir, 'ts.cnf'), '-queryfile', join(dir, 'q.tsq'), '-signer', join(dir, 'tsa.pem'), '-inkey', join(dir, 'tsa.key'), '-token_out', '-out', join(dir, 'token.der')], { stdio: 'pipe' })
+  return new Uint8Array(readFileSync(join(dir, 'token.der')))
 }
 
 export const SIG_DICT = `<</Type/Sig/Filter/Adobe.PPKLite/SubFilter/ETSI.CAdES.detached/ByteRange ${PLACEHOLDER_BYTE_RANGE}/Contents ${placeholderContents()}/M(D:20260101000000Z)>>`

@@ -3,7 +3,8 @@ import { signPdf } from '../../../src/adapters/pdf/pades-sign'
 import { gatherPdfEvidence, inspectPdfSignatures, pdfDate } from '../../../src/adapters/pdf/pdf-signatures'
 import { PdfDict, PdfRef, serializeValue, type PdfValue } from '../../../src/adapters/pdf/pdf-syntax'
 import { checkPdfSignatures } from '../../../src/core/verification/pdf-checks'
-import { appendUpdate, fillPlaceholder, finalState, makePdf, makeTestPki, placeholderContents, PLACEHOLDER_BYTE_RANGE, streamObject, type TestPki } from './pades-fixtures'
+import { OID } from '../../../src/adapters/crypto/cms'
+import { appendUpdate, fillPlaceholder, fillPlaceholderWith, finalState, makePdf, makeTestPki, placeholderContents, PLACEHOLDER_BYTE_RANGE, streamObject, timestampToken, withSignatureUpdate, type TestPki } from './pades-fixtures'
 
 let pki: TestPki
 let plain: Uint8Array
@@ -103,6 +104,24 @@ describe('gatherPdfEvidence', () => {
     expect(evidence.signatures.map((s) => s.fieldName)).toEqual(['Approval', 'Signature1'])
     expect(failedChecks(evidence)).toEqual([[], []])
     expect(evidence.updates.at(-1)?.kinds).toEqual(['signature'])
+  })
+
+  test('a document timestamp (RFC 3161) after a signature is verified and allowed', async () => {
+    const docTimeStamp = `<</Type/DocTimeStamp/SubFilter/ETSI.RFC3161/ByteRange ${PLACEHOLDER_BYTE_RANGE}/Contents ${placeholderContents()}>>`
+    const stamped = await fillPlaceholderWith(withSignatureUpdate(signed, { sigDict: docTimeStamp }), (covered) => timestampToken(pki, covered))
+    const evidence = await gatherPdfEvidence(stamped)
+    expect(failedChecks(evidence)).toEqual([[], []])
+    expect(evidence.updates.at(-1)?.kinds).toEqual(['doc-timestamp'])
+    const ts = evidence.signatures[1]
+    expect(ts).toMatchObject({ type: 'DocTimeStamp', subFilter: 'ETSI.RFC3161', cms: { encapsulatedContentType: OID.tstInfo, detached: false, signingCertificate: 'match', timestamp: { imprintMatches: true, imprintAlgorithm: 'SHA-256' } } })
+    expect(Math.abs(Date.parse(ts?.cms?.timestamp?.genTime as string) - Date.now())).toBeLessThan(120_000)
+    expect(Buffer.from(ts?.cms?.signerCertificate as Uint8Array).equals(Buffer.from(pki.tsa.certificate.rawData))).toBe(true)
+  })
+
+  test('a document timestamp over other bytes fails digest-matches', async () => {
+    const docTimeStamp = `<</Type/DocTimeStamp/SubFilter/ETSI.RFC3161/ByteRange ${PLACEHOLDER_BYTE_RANGE}/Contents ${placeholderContents()}>>`
+    const stamped = await fillPlaceholderWith(withSignatureUpdate(signed, { sigDict: docTimeStamp }), () => timestampToken(pki, new TextEncoder().encode('something else')))
+    expect(failedChecks(await gatherPdfEvidence(stamped))).toEqual([[], ['digest-matches']])
   })
 
   test('reads documents whose objects sit in object streams (pdf-lib default) and signs on top', async () => {
