@@ -30,8 +30,12 @@ export class MalformedJsonError extends TongbanError {
 }
 
 export class InvalidRequestError extends TongbanError {
-  readonly code = 'invalid_request'
+  readonly code: string
   readonly status = 400
+  constructor(message: string, options: { cause?: unknown; details?: ProblemDetail[] } = {}, code = 'invalid_request') {
+    super(message, options)
+    this.code = code
+  }
 }
 
 export class UnsupportedMediaTypeError extends TongbanError {

@@ -5,6 +5,7 @@ import { bodyLimit } from 'hono/body-limit'
 import { secureHeaders } from 'hono/secure-headers'
 import type { AppDeps } from './deps'
 import { errorToProblem, problemResponse } from './problem'
+import { adminRoutes } from './routes/admin'
 import { discoveryRoutes } from './routes/discovery'
 import { validationHook } from './routes/hook'
 import { licenceRoutes } from './routes/licences'
@@ -37,6 +38,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', verifyRoutes(deps, validationHook))
   app.route('/', licenceRoutes(deps, validationHook))
   app.route('/', sealRoutes(deps, validationHook))
+  app.route('/', adminRoutes(deps, validationHook))
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' })
   app.doc31('/openapi.json', {

@@ -4,6 +4,7 @@ import type { PdfSealer } from '../core/seal/seal'
 import type { SealServiceDeps } from '../core/seal/seal-service'
 import type { Clock, Publication, Store } from '../core/ports'
 import type { VerifierDeps } from '../core/verification/verify-credential'
+import type { PdfVerifierDeps } from '../core/verification/verify-pdf'
 
 export interface Logger {
   info(object: object, message?: string): void
@@ -14,6 +15,21 @@ export interface Logger {
 export interface StatusLists {
   /** The signed status list credential, or undefined for an unknown list. */
   credential(listId: string): Promise<string | undefined>
+}
+
+export interface TrustAnchorView {
+  id: string
+  sha256: string
+  subject: string
+  label: string | null
+  certificate: string
+  createdAt: Date
+}
+
+/** Trust anchors an admin adds for PDFs signed outside the region's PKI. */
+export interface TrustAnchors {
+  list(): Promise<TrustAnchorView[]>
+  add(certificate: string, label: string | undefined): Promise<{ anchor: TrustAnchorView; created: boolean }>
 }
 
 /** Everything the HTTP app needs, built by a runtime entry (Node or Workers). */
@@ -32,5 +48,7 @@ export interface AppDeps {
   sealer: PdfSealer
   /** Renders a licence's signed PDF. */
   licenceDocuments: { render(licence: Licence): Promise<Uint8Array> }
+  pdfVerifier: PdfVerifierDeps
+  trustAnchors: TrustAnchors
   log: Logger
 }

@@ -13,7 +13,14 @@ import type { Clock, JwsSigner } from '../core/ports'
 import type { AppDeps, Logger } from '../http/deps'
 import { importKek } from '../adapters/crypto/key-wrap'
 import { createSealMaker } from '../adapters/crypto/seal-maker'
+import { CertificateTrust } from '../adapters/crypto/certificate-trust'
+import { createTrustAnchorAdmin } from '../adapters/crypto/trust-anchor-admin'
+import { certificateFingerprint } from '../adapters/crypto/x509'
+import { SealRegistry } from '../adapters/memory/seal-registry'
+import { embeddedLicenceQr } from '../adapters/pdf/embedded-licence'
 import { createLicenceDocuments } from '../adapters/pdf/licence-document'
+import { gatherPdfEvidence } from '../adapters/pdf/pdf-signatures'
+import { createPgTrustAnchors } from '../adapters/postgres/pg-trust-anchors'
 import { sealPdf } from '../adapters/pdf/seal-pdf-signer'
 import { createPgSealStore } from '../adapters/postgres/pg-seal-store'
 import type { SealServiceDeps } from '../core/seal/seal-service'
@@ -68,13 +75,26 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
   await publication.trustList()
 
   const kek = await importKek(parts.sealKek)
+  const sealRegistry = new SealRegistry()
+  const sealStore = createPgSealStore(db)
+  sealRegistry.replaceAll(await sealStore.listSealStatuses())
+  sealRegistry.set(await certificateFingerprint(pki['bureau-seal'].certificate), {
+    id: 'bureau',
+    name: `${config.bureau.name}行政审批专用章`,
+    kind: 'official',
+    status: 'active',
+    statusReason: null,
+  })
+  const certificateTrust = new CertificateTrust([pki.root.certificate], [pki['issuing-ca'].certificate, pki['seal-ca'].certificate])
+  const trustAnchors = createTrustAnchorAdmin({ anchors: createPgTrustAnchors(db), trust: certificateTrust, clock, newId: () => crypto.randomUUID() })
+  await trustAnchors.reload()
   const seals: SealServiceDeps = {
-    seals: createPgSealStore(db),
+    seals: sealStore,
     maker: createSealMaker({ sealCa: pki['seal-ca'], chainAbove: [pki.root.certificate], kek, loadFont: parts.loadFont }),
     clock,
     newId: () => crypto.randomUUID(),
     validityYears: SEAL_VALIDITY_YEARS,
-    onSealChanged: () => {},
+    onSealChanged: (seal) => sealRegistry.apply(seal),
   }
 
   const deps: AppDeps = {
@@ -109,6 +129,15 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
       chain: [pki['seal-ca'].certificate, pki.root.certificate].map((c) => new Uint8Array(c.rawData)),
       loadFont: parts.loadFont,
     }),
+    pdfVerifier: {
+      trust: trustStore,
+      status: statusRegistry,
+      gather: gatherPdfEvidence,
+      certificate: (signer, carried) => certificateTrust.evidence(signer, carried),
+      sealOf: (sha256) => sealRegistry.sealOf(sha256),
+      licenceQrAt: embeddedLicenceQr,
+    },
+    trustAnchors,
     log,
   }
   return { deps, statusRegistry, trustStore }

@@ -112,6 +112,11 @@ export function createPgSealStore(db: SqlClient): SealStore {
       )
       return rows.map((row) => ({ sealId, actor: row.actor, purpose: row.purpose, documentSha256: row.document_sha256, signedSha256: row.signed_sha256, at: new Date(row.at) }))
     },
+    async listSealStatuses() {
+      return db.query<{ sha256: string; id: string; name: string; kind: Seal['kind']; status: Seal['status']; statusReason: string | null }>(
+        'SELECT certificate_sha256 AS sha256, id, name, kind, status, status_reason AS "statusReason" FROM seals',
+      )
+    },
     async enterpriseByTokenHash(tokenHash) {
       const [row] = await db.query<{ uscc: string; name: string }>('SELECT uscc, name FROM enterprise_credentials WHERE token_hash = $1', [tokenHash])
       return row

@@ -40,6 +40,8 @@ export interface SealStore {
   listSeals(uscc: string): Promise<Seal[]>
   listSealUses(sealId: string): Promise<SealUse[]>
   enterpriseByTokenHash(tokenHash: string): Promise<{ uscc: string; name: string } | undefined>
+  /** Every seal's certificate fingerprint and status, for the in-memory registry PDF verification reads. */
+  listSealStatuses(): Promise<Array<{ sha256: string; id: string; name: string; kind: SealKind; status: Seal['status']; statusReason: string | null }>>
 }
 
 export interface SealServiceDeps {

@@ -15,6 +15,7 @@ export type SubIndication =
   | 'NO_CERTIFICATE_CHAIN_FOUND'
   | 'OUT_OF_BOUNDS_NO_POE'
   | 'SIG_CONSTRAINTS_FAILURE'
+  | 'CRYPTO_CONSTRAINTS_FAILURE'
   | 'TRY_LATER'
 
 export type CheckResult = 'passed' | 'failed' | 'skipped'
@@ -47,4 +48,25 @@ export interface VerificationReport {
   licence: LicenceSummary | null
   issuer: { regionCode: string; regionName: string; name: string; id: string } | null
   signer: { kid: string; subject: string; issuer: string; serialNumber: string; notBefore: string; notAfter: string; chain: string[] } | null
+}
+
+/** One signature of a PDF, judged on its own. */
+export interface PdfSignatureReport {
+  index: number
+  fieldName: string | null
+  name: string | null
+  reason: string | null
+  signingTime: string | null
+  signer: { subject: string; issuer: string; serialNumber: string; sha256: string; notBefore: string; notAfter: string; chain: string[] } | null
+  /** The seal this signature was made with, when its certificate is one of this region's seals. */
+  seal: { id: string; name: string; kind: string; status: string } | null
+  indication: Indication
+  subIndication: SubIndication | null
+  checks: CheckReport[]
+}
+
+export interface PdfVerificationReport extends VerificationReport {
+  signatures: PdfSignatureReport[]
+  /** The report on the licence the PDF carries (its QR payload), when it carries one. */
+  embeddedLicence: VerificationReport | null
 }
