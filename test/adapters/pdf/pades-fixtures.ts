@@ -116,7 +116,7 @@ export function pdfsig(pdf: Uint8Array, nssDir?: string): string {
  * Appends a hand-written incremental update (classic cross-reference table), as an attacker or
  * another tool would: `objects` maps object numbers to their serialised bodies.
  */
-export function appendUpdate(pdf: Uint8Array, objects: Record<number, string>, trailer: { size?: number } = {}): Uint8Array {
+export function appendUpdate(pdf: Uint8Array, objects: Record<number, string>, trailer: { size?: number; info?: number } = {}): Uint8Array {
   const file = new PdfFile(pdf)
   const state = file.stateAt(file.lastMarker)
   const parts: string[] = ['\n']
@@ -132,7 +132,8 @@ export function appendUpdate(pdf: Uint8Array, objects: Record<number, string>, t
   for (const [num, offset] of [...offsets].sort((a, b) => a[0] - b[0])) xref += `${num} 1\n${String(offset).padStart(10, '0')} 00000 n\r\n`
   const size = Math.max(trailer.size ?? 0, state.trailer.get('Size') as number, ...[...offsets.keys()].map((n) => n + 1))
   const root = state.trailer.get('Root') as PdfRef
-  parts.push(`${xref}trailer\n<</Size ${size}/Root ${root.num} 0 R/Prev ${state.chain[0]?.offset}>>\nstartxref\n${at}\n%%EOF\n`)
+  const info = trailer.info ?? (state.trailer.get('Info') as PdfRef | undefined)?.num
+  parts.push(`${xref}trailer\n<</Size ${size}/Root ${root.num} 0 R${info === undefined ? '' : `/Info ${info} 0 R`}/Prev ${state.chain[0]?.offset}>>\nstartxref\n${at}\n%%EOF\n`)
   return new Uint8Array([...pdf, ...Buffer.from(parts.join(''), 'latin1')])
 }
 
