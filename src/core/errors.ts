@@ -30,12 +30,13 @@ export class MalformedJsonError extends TongbanError {
 }
 
 export class InvalidRequestError extends TongbanError {
-  readonly code: string
+  readonly code = 'invalid_request'
   readonly status = 400
-  constructor(message: string, options: { cause?: unknown; details?: ProblemDetail[] } = {}, code = 'invalid_request') {
-    super(message, options)
-    this.code = code
-  }
+}
+
+export class NotAPdfError extends TongbanError {
+  readonly code = 'not_a_pdf'
+  readonly status = 400
 }
 
 export class UnsupportedMediaTypeError extends TongbanError {

@@ -288,6 +288,8 @@ export function parseSesSeal(der: Uint8Array): SesSealView {
 
 function readSeal(der: Uint8Array): ParsedSeal {
   if (!(der instanceof Uint8Array) || der.length === 0) throw new SesSealMalformedError('the seal data is empty')
+  // The parser does not insist on the universal SEQUENCE tag; DER does, and one seal has one encoding.
+  if (der[0] !== 0x30) throw new SesSealMalformedError('an SESeal is a DER SEQUENCE (tag 0x30)')
   if (derElementEnd(der, 0) !== der.length) throw new SesSealMalformedError('bytes after the SESeal')
   let seal: SesSeal
   try {

@@ -10,7 +10,7 @@ function parseCertificate(text: string): x509.X509Certificate {
   try {
     if (!/^[A-Za-z0-9+/]+=*$/.test(base64)) throw new Error('not base64')
     return new x509.X509Certificate(fromBase64(base64))
-  } catch (cause) {
+  } catch {
     throw new ValidationError('invalid_certificate', 'certificate must be a PEM certificate or base64 DER', [{ pointer: '/certificate', message: 'not an X.509 certificate' }])
   }
 }

@@ -1,5 +1,5 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
-import { InvalidRequestError, UnsupportedMediaTypeError } from '../../core/errors'
+import { InvalidRequestError, NotAPdfError, UnsupportedMediaTypeError } from '../../core/errors'
 import { jwsOfQrText } from '../../core/licence/qr-payload'
 import { verifyCredential } from '../../core/verification/verify-credential'
 import { verifyPdf } from '../../core/verification/verify-pdf'
@@ -30,7 +30,7 @@ export function verifyRoutes(deps: AppDeps, hook: Hook) {
     const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase()
     if (c.req.method === 'POST' && type === 'application/pdf') {
       const bytes = new Uint8Array(await c.req.arrayBuffer())
-      if (!looksLikePdf(bytes)) throw new InvalidRequestError('the body is not a PDF: it has no %PDF- header', { details: [{ message: 'not a PDF' }] }, 'not_a_pdf')
+      if (!looksLikePdf(bytes)) throw new NotAPdfError('the body is not a PDF: it has no %PDF- header in its first 1024 bytes')
       const at = atParameter(c.req.query('at')) ?? deps.clock.now()
       return c.json(await verifyPdf(deps.pdfVerifier, bytes, { at }), 200)
     }

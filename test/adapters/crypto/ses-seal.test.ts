@@ -263,6 +263,13 @@ describe('tampering and wrong keys', () => {
     expect(result).toMatchObject({ valid: false, problem: expect.stringMatching(/not a DER ECDSA-Sig-Value/) })
   })
 
+  test('the outer tag must be the universal SEQUENCE: [16] constructed (0xB0) parses as well but is not DER', async () => {
+    const der = await buildSesSeal(contractSeal(), maker)
+    const retagged = der.slice()
+    retagged[0] = 0xb0
+    await expectRejected(verifySesSeal(retagged, [maker.certificate]), 400, 'ses_seal_malformed')
+  })
+
   test('no single flipped byte anywhere yields a valid seal from a trusted maker, and none crashes', async () => {
     const der = await buildSesSeal(contractSeal({ picture: { type: 'PNG', data: redPng(), widthMm: 40, heightMm: 40 } }), maker)
     await fc.assert(

@@ -67,8 +67,7 @@ describe('gatherPdfEvidence', () => {
     const state = finalState(signed)
     const size = state.trailer.get('Size') as number
     const page = state.pages()[0] as { ref: PdfRef; dict: PdfDict }
-    const update = appendUpdate(signed, { [size]: serializeValue(pdict({ ModDate: new PdfDict() })), [page.ref.num]: serializeValue(page.dict) }, { size: size + 1 })
-    const withInfo = new Uint8Array(Buffer.from(Buffer.from(update).toString('latin1').replace(/(trailer\n<<)(?![\s\S]*trailer)/, `$1/Info ${size} 0 R`), 'latin1'))
+    const withInfo = appendUpdate(signed, { [size]: serializeValue(pdict({ ModDate: new PdfDict() })), [page.ref.num]: serializeValue(page.dict) }, { size: size + 1, info: size })
     const evidence = await gatherPdfEvidence(withInfo)
     expect(failedChecks(evidence)).toEqual([[]])
     expect(evidence.updates.at(-1)?.kinds).toEqual(['metadata'])
