@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { exportPkiBundle, type PkiBundle } from '../../src/adapters/crypto/pki-bundle'
+import { exportPkiBundle, withSealKek, type PkiBundle } from '../../src/adapters/crypto/pki-bundle'
 import { createWorker, type WorkerEnv } from '../../src/runtime/worker'
 import { testPki } from '../support/app'
 import { businessLicenceRequest } from '../support/fixtures'
@@ -16,9 +16,9 @@ const DATABASE_URL = process.env.DATABASE_URL
 
 /** The region's bundle as it is deployed: the root's private key stays offline. */
 async function deployedBundle(): Promise<PkiBundle> {
-  const bundle = await exportPkiBundle(await testPki())
+  const { bundle } = withSealKek(await exportPkiBundle(await testPki()))
   const { privateKey: _offline, ...root } = bundle.roles.root as { certificate: string; privateKey?: string }
-  return { version: 1, roles: { ...bundle.roles, root } }
+  return { ...bundle, roles: { ...bundle.roles, root } }
 }
 
 function workerEnv(overrides: Partial<WorkerEnv> = {}): WorkerEnv {
