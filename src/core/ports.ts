@@ -89,3 +89,14 @@ export interface Publication {
   jwks(): Promise<{ keys: Jwk[] }>
   rootFingerprint: string
 }
+
+/** A certificate an admin trusts for PDF signatures made outside the region's PKI. */
+export interface TrustAnchor {
+  id: string
+  sha256: string
+  subject: string
+  label: string | null
+  /** Base64 DER. */
+  certificate: string
+  createdAt: Date
+}

@@ -2,7 +2,7 @@ import type { Licence } from '../core/licence/licence'
 import type { LicenceServiceDeps } from '../core/licence/licence-service'
 import type { PdfSealer } from '../core/seal/seal'
 import type { SealServiceDeps } from '../core/seal/seal-service'
-import type { Clock, Publication, Store } from '../core/ports'
+import type { Clock, Publication, Store, TrustAnchor } from '../core/ports'
 import type { VerifierDeps } from '../core/verification/verify-credential'
 import type { PdfVerifierDeps } from '../core/verification/verify-pdf'
 
@@ -17,19 +17,10 @@ export interface StatusLists {
   credential(listId: string): Promise<string | undefined>
 }
 
-export interface TrustAnchorView {
-  id: string
-  sha256: string
-  subject: string
-  label: string | null
-  certificate: string
-  createdAt: Date
-}
-
 /** Trust anchors an admin adds for PDFs signed outside the region's PKI. */
 export interface TrustAnchors {
-  list(): Promise<TrustAnchorView[]>
-  add(certificate: string, label: string | undefined): Promise<{ anchor: TrustAnchorView; created: boolean }>
+  list(): Promise<TrustAnchor[]>
+  add(certificate: string, label: string | undefined): Promise<{ anchor: TrustAnchor; created: boolean }>
 }
 
 /** Everything the HTTP app needs, built by a runtime entry (Node or Workers). */

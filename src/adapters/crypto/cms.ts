@@ -15,6 +15,7 @@ import {
 } from '@peculiar/asn1-cms'
 import { TongbanError } from '../../core/errors'
 import type { CmsEvidence } from '../../core/verification/pdf-checks'
+import { concatBytes } from '../bytes'
 
 /**
  * CMS SignedData (RFC 5652) as CAdES baseline B-B needs it (ETSI EN 319 122-1): detached
@@ -95,8 +96,8 @@ function derLength(n: number): Uint8Array {
 }
 
 function der(tag: number, ...content: Uint8Array[]): Uint8Array {
-  const body = concat(content)
-  return concat([Uint8Array.of(tag), derLength(body.length), body])
+  const body = concatBytes(content)
+  return concatBytes([Uint8Array.of(tag), derLength(body.length), body])
 }
 
 function derOid(oid: string): Uint8Array {
@@ -110,15 +111,6 @@ function derOid(oid: string): Uint8Array {
   return der(0x06, Uint8Array.from(out))
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
-}
 
 interface Tlv {
   tag: number
@@ -174,7 +166,7 @@ function ecdsaRawToDer(raw: Uint8Array): Uint8Array {
     let i = 0
     while (i < v.length - 1 && v[i] === 0) i++
     const trimmed = v.subarray(i)
-    return der(0x02, (trimmed[0] as number) & 0x80 ? concat([Uint8Array.of(0), trimmed]) : trimmed)
+    return der(0x02, (trimmed[0] as number) & 0x80 ? concatBytes([Uint8Array.of(0), trimmed]) : trimmed)
   }
   return der(0x30, int(raw.subarray(0, half)), int(raw.subarray(half)))
 }

@@ -1,6 +1,6 @@
 import { ValidationError } from '../../core/errors'
-import type { Clock } from '../../core/ports'
-import type { PgTrustAnchors, StoredTrustAnchor } from '../postgres/pg-trust-anchors'
+import type { Clock, TrustAnchor } from '../../core/ports'
+import type { PgTrustAnchors } from '../postgres/pg-trust-anchors'
 import type { CertificateTrust } from './certificate-trust'
 import { certificateFingerprint, fromBase64, toBase64, x509 } from './x509'
 
@@ -21,7 +21,7 @@ function parseCertificate(text: string): x509.X509Certificate {
  * signatures then pass the same checks as the region's own.
  */
 export function createTrustAnchorAdmin(deps: { anchors: PgTrustAnchors; trust: CertificateTrust; clock: Clock; newId: () => string }) {
-  async function reload(): Promise<StoredTrustAnchor[]> {
+  async function reload(): Promise<TrustAnchor[]> {
     const all = await deps.anchors.list()
     await deps.trust.replaceAnchors(all.map((a) => new x509.X509Certificate(fromBase64(a.certificate))))
     return all
@@ -29,7 +29,7 @@ export function createTrustAnchorAdmin(deps: { anchors: PgTrustAnchors; trust: C
   return {
     reload,
     list: () => deps.anchors.list(),
-    async add(text: string, label: string | undefined): Promise<{ anchor: StoredTrustAnchor; created: boolean }> {
+    async add(text: string, label: string | undefined): Promise<{ anchor: TrustAnchor; created: boolean }> {
       const certificate = parseCertificate(text)
       const now = deps.clock.now()
       if (now > certificate.notAfter || now < certificate.notBefore) {

@@ -5,13 +5,13 @@ import { CmsKeyMismatchError, digestAlgorithmFor, signDetachedCms } from '../cry
 import { PdfFormatError, PdfSigningError } from './pdf-errors'
 import { PdfFile, type PdfState } from './pdf-file'
 import { signatureFields } from './pdf-diff'
+import { concatBytes } from '../bytes'
 import {
   PdfDict,
   PdfName,
   PdfRef,
   PdfStream,
   PdfString,
-  concatBytes,
   decodeTextString,
   encodeTextString,
   indexOfBytes,

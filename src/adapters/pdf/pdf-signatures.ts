@@ -3,7 +3,8 @@ import { derElementLength, verifyDetachedCms, verifyTimestampToken } from '../cr
 import { analyseUpdate, signatureFields, trailingData } from './pdf-diff'
 import { PdfFormatError } from './pdf-errors'
 import { PdfFile, type PdfState, type RevisionMarker } from './pdf-file'
-import { PdfDict, PdfString, concatBytes, decodeTextString, nameOf, type PdfValue } from './pdf-syntax'
+import { concatBytes } from '../bytes'
+import { PdfDict, PdfString, decodeTextString, nameOf, type PdfValue } from './pdf-syntax'
 
 export type { PdfEvidence, PdfSignatureEvidence, PdfUpdate } from '../../core/verification/pdf-checks'
 

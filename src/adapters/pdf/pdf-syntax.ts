@@ -1,5 +1,6 @@
 import { Inflate } from 'pako'
 import { PdfFormatError } from './pdf-errors'
+import { concatBytes } from '../bytes'
 
 /**
  * The PDF object model (ISO 32000-1 §7.3) as far as signing and signature verification need it.
@@ -436,15 +437,6 @@ export function serializeIndirectObject(num: number, value: PdfValue, renumber?:
   return concatBytes([latin1ToBytes(`${num} 0 obj\n${serializeValue(dict, renumber)}\nstream\n`), value.data, latin1ToBytes('\nendstream\nendobj\n')])
 }
 
-export function concatBytes(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const part of parts) {
-    out.set(part, at)
-    at += part.length
-  }
-  return out
-}
 
 /**
  * Decodes a stream whose only filter is FlateDecode (or none), with PNG predictors: what

@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
-import type { AppDeps, TrustAnchorView } from '../deps'
+import type { TrustAnchor } from '../../core/ports'
+import type { AppDeps } from '../deps'
 import { requireAdmin, type AuthVariables } from '../middleware/auth'
 import { problems } from '../schemas'
 import type { Hook } from './hook'
@@ -8,7 +9,7 @@ const TrustAnchorSchema = z
   .object({ id: z.string(), sha256: z.string(), subject: z.string(), label: z.string().nullable(), certificate: z.string(), createdAt: z.string() })
   .openapi('TrustAnchor')
 
-const view = (anchor: TrustAnchorView) => ({ ...anchor, createdAt: anchor.createdAt.toISOString() })
+const view = (anchor: TrustAnchor) => ({ ...anchor, createdAt: anchor.createdAt.toISOString() })
 
 export function adminRoutes(deps: AppDeps, hook: Hook) {
   const app = new OpenAPIHono<{ Variables: AuthVariables }>({ defaultHook: hook })
