@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { JwsSigner } from '../../src/core/ports'
 import { ADMIN_TOKEN, createTestApp, type TestApp } from '../support/app'
 import { databaseKind } from '../support/database'
-import { businessLicenceRequest } from '../support/fixtures'
+import { businessLicenceRequest, testUscc } from '../support/fixtures'
 
 /**
  * The issuer API answers only a bearer ADMIN_TOKEN in the Authorization header: anything else is
@@ -245,5 +245,23 @@ describe(`security headers (${databaseKind})`, () => {
       instance: '/v1/licences',
     })
     expect(text).not.toMatch(/simulated|stack|at .*\.ts/)
+  })
+})
+
+describe('caching of personal data', () => {
+  it('licence and seal answers that carry holders or credentials say Cache-Control: no-store', async () => {
+    const app = await createTestApp()
+    try {
+      const issued = await app.request('POST', '/v1/licences', { json: businessLicenceRequest() })
+      expect(issued.headers.get('cache-control')).toBe('no-store')
+      const { id } = await issued.json()
+      expect((await app.request('GET', `/v1/licences/${id}`)).headers.get('cache-control')).toBe('no-store')
+      expect((await app.request('GET', `/v1/licences/${id}/credential`)).headers.get('cache-control')).toBe('no-store')
+      expect((await app.request('GET', `/v1/licences/${id}`, { token: null })).headers.get('cache-control')).toBe('no-store')
+      const seals = await app.request('POST', `/v1/enterprises/${testUscc(3)}/seals`, { json: { enterpriseName: '缓存测试有限公司', kind: 'contract' } })
+      expect(seals.headers.get('cache-control')).toBe('no-store')
+    } finally {
+      await app.close()
+    }
   })
 })

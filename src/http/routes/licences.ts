@@ -5,6 +5,7 @@ import { changeLicence, changeLicenceStatus, issueLicence, type StatusAction } f
 import { findLicenceType, LICENCE_TYPES } from '../../core/licence/licence-types'
 import type { AppDeps } from '../deps'
 import { requireAdmin, type AuthVariables } from '../middleware/auth'
+import { noStore } from '../middleware/no-store'
 import { ChangeLicenceSchema, IssueLicenceSchema, LicenceSchema, problems, StatusChangeSchema } from '../schemas'
 import type { Hook } from './hook'
 
@@ -55,8 +56,8 @@ export function licenceRoutes(deps: AppDeps, hook: Hook) {
     (c) => c.json({ types: LICENCE_TYPES.map(({ key, code, name, nameEn, authority, schema }) => ({ key, code, name, nameEn, authority, schema })) }),
   )
 
-  app.use('/v1/licences', requireAdmin(deps.adminToken))
-  app.use('/v1/licences/*', requireAdmin(deps.adminToken))
+  app.use('/v1/licences', noStore, requireAdmin(deps.adminToken))
+  app.use('/v1/licences/*', noStore, requireAdmin(deps.adminToken))
 
   app.openapi(
     createRoute({

@@ -4,6 +4,7 @@ import { SEAL_KIND_NAMES, SEAL_KINDS, type Seal, type SealKind } from '../../cor
 import { createSeals, enterpriseOf, revokeSeal, useSeal } from '../../core/seal/seal-service'
 import type { AppDeps } from '../deps'
 import { bearerToken, isAdmin, requireAdmin, type AuthVariables } from '../middleware/auth'
+import { noStore } from '../middleware/no-store'
 import { problems } from '../schemas'
 import type { Hook } from './hook'
 
@@ -93,7 +94,9 @@ export function sealRoutes(deps: AppDeps, hook: Hook) {
     return seal
   }
 
-  app.use('/v1/enterprises/*', admin)
+  app.use('/v1/enterprises/*', noStore, admin)
+  app.use('/v1/seals/:id/uses', noStore)
+  app.use('/v1/seals/:id/sign', noStore)
 
   app.openapi(
     createRoute({
