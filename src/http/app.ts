@@ -2,7 +2,6 @@ import { OpenAPIHono } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import { Scalar } from '@scalar/hono-api-reference'
 import { bodyLimit } from 'hono/body-limit'
-import { secureHeaders } from 'hono/secure-headers'
 import type { AppDeps } from './deps'
 import { errorToProblem, problemResponse } from './problem'
 import { adminRoutes } from './routes/admin'
@@ -14,11 +13,48 @@ import { verifyRoutes } from './routes/verify'
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024
 
+/**
+ * The headers hono's `secureHeaders({ crossOriginResourcePolicy: 'cross-origin' })` sets on every
+ * answer, spelled out. That middleware copies each answer's headers into a WHATWG `Headers` after
+ * the handler and sets these eleven on it: about 15 µs of the main thread per request, 5 % of a
+ * verification through the endpoint (bench/verify.ts). Answers made by `securedJson` carry them
+ * from the start as plain header fields and are left alone; every other answer gets them after
+ * its handler, as before.
+ */
+const SECURE_HEADERS: Record<string, string> = {
+  'cross-origin-resource-policy': 'cross-origin',
+  'cross-origin-opener-policy': 'same-origin',
+  'origin-agent-cluster': '?1',
+  'referrer-policy': 'no-referrer',
+  'strict-transport-security': 'max-age=15552000; includeSubDomains',
+  'x-content-type-options': 'nosniff',
+  'x-dns-prefetch-control': 'off',
+  'x-download-options': 'noopen',
+  'x-frame-options': 'SAMEORIGIN',
+  'x-permitted-cross-domain-policies': 'none',
+  'x-xss-protection': '0',
+}
+const SECURED_JSON_HEADERS = { 'content-type': 'application/json', ...SECURE_HEADERS }
+const securedAnswers = new WeakSet<Response>()
+
+/** A 200 JSON answer with the secure headers already on it. */
+function securedJson(body: unknown): Response {
+  const response = new Response(JSON.stringify(body), { status: 200, headers: SECURED_JSON_HEADERS })
+  securedAnswers.add(response)
+  return response
+}
+
 /** The whole HTTP service, built from its dependencies; Node and Workers entries only build the deps. */
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono({ defaultHook: validationHook })
 
-  app.use('*', secureHeaders({ crossOriginResourcePolicy: 'cross-origin' }))
+  app.use('*', async (c, next) => {
+    await next()
+    if (securedAnswers.has(c.res)) return
+    const headers = c.res.headers
+    for (const name in SECURE_HEADERS) headers.set(name, SECURE_HEADERS[name] as string)
+    headers.delete('X-Powered-By')
+  })
   const tooLarge = (c: Context) => problemResponse(c, 413, 'body_too_large', `request bodies are limited to ${MAX_BODY_BYTES} bytes`)
   const countedLimit = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge })
   // hono's bodyLimit first reads `c.req.raw.body`, which makes @hono/node-server build a full
@@ -35,7 +71,7 @@ export function createApp(deps: AppDeps) {
   })
 
   app.route('/', discoveryRoutes(deps, validationHook))
-  app.route('/', verifyRoutes(deps, validationHook))
+  app.route('/', verifyRoutes(deps, validationHook, securedJson))
   app.route('/', licenceRoutes(deps, validationHook))
   app.route('/', sealRoutes(deps, validationHook))
   app.route('/', adminRoutes(deps, validationHook))

@@ -9,20 +9,27 @@ export interface VerifierDeps {
   status: StatusSource
 }
 
+/**
+ * The result of the named check. A module-level function rather than a closure per report: tsx
+ * (which runs the service) keeps function names, and names every closure as it is created.
+ */
+function resultOf(checks: VerificationReport['checks'], name: string) {
+  for (const check of checks) if (check.name === name) return check.result
+  return undefined
+}
+
 function licenceStatus(evaluated: VerificationReport['checks'], evidence: JwsEvidence): LicenceSummary['status'] {
-  const result = (name: string) => evaluated.find((check) => check.name === name)?.result
   if (evidence.status.revocation?.bit.known && evidence.status.revocation.bit.set) return 'revoked'
   if (evidence.status.suspension?.bit.known && evidence.status.suspension.bit.set) return 'suspended'
-  if (result('valid-until') === 'failed') return 'expired'
-  if (result('valid-from') === 'failed') return 'not_yet_valid'
-  return result('status-known') === 'passed' ? 'active' : 'unknown'
+  if (resultOf(evaluated, 'valid-until') === 'failed') return 'expired'
+  if (resultOf(evaluated, 'valid-from') === 'failed') return 'not_yet_valid'
+  return resultOf(evaluated, 'status-known') === 'passed' ? 'active' : 'unknown'
 }
 
 /** What the report says about the licence: only from a payload that was read and whose signature holds. */
 function summarise(evidence: JwsEvidence, checks: VerificationReport['checks']): Pick<VerificationReport, 'licence' | 'issuer' | 'signer'> {
   const signer = evidence.signer
-  const passed = (name: string) => checks.find((check) => check.name === name)?.result === 'passed'
-  const claims = passed('licence-credential') && passed('signature') ? evidence.claims : undefined
+  const claims = resultOf(checks, 'licence-credential') === 'passed' && resultOf(checks, 'signature') === 'passed' ? evidence.claims : undefined
   return {
     licence: claims
       ? {
