@@ -10,12 +10,30 @@ export interface BenchResult {
   unit: string
   ceilingName: string
   ceiling: number
-  /** A ratio below it makes `npm run bench` exit non-zero; benches without one only report. */
+  /** How the ceiling is printed; per second unless given. */
+  ceilingUnit?: string
+  /** A ratio on the wrong side of it makes `npm run bench` exit non-zero; benches without one only report. */
   target?: number
+  /**
+   * The ratio is a cost held against its floor (e.g. time per document against the time of the
+   * part it cannot do without): it must stay at or below the target. Otherwise at or above.
+   */
+  atMost?: boolean
 }
 
 export const ratioOf = (result: BenchResult) => result.rate / result.ceiling
-export const belowTarget = (result: BenchResult) => result.target !== undefined && ratioOf(result) < result.target
+export const missesTarget = (result: BenchResult) =>
+  result.target !== undefined && (result.atMost ? ratioOf(result) > result.target : ratioOf(result) < result.target)
+/** PASS, or BELOW (ABOVE for an at-most target) when the ratio misses its target. */
+export const verdict = (result: BenchResult) => (!missesTarget(result) ? 'PASS' : result.atMost ? 'ABOVE' : 'BELOW')
+/** The target as the summary prints it: `≥ 0.50` or `≤ 1.50`. */
+export const targetText = (result: BenchResult) => (result.target === undefined ? '—' : `${result.atMost ? '≤' : '≥'} ${result.target.toFixed(2)}`)
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = sorted.length >> 1
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
+}
 
 export function fmt(rate: number): string {
   return rate >= 100 ? String(Math.round(rate)) : rate.toFixed(1)
@@ -92,6 +110,21 @@ export function processCpuSeconds(pid: number): number | undefined {
     return (Number(fields[11]) + Number(fields[12])) / 100
   } catch {
     return undefined
+  }
+}
+
+/**
+ * CPU seconds (user + system) used so far by this process's children that have exited and been
+ * waited for (cutime and cstime in /proc/self/stat): what execFile'd tools cost. 0 without /proc.
+ */
+export function childCpuSeconds(): number {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    // cutime and cstime are fields 16 and 17 of stat(5), in clock ticks (USER_HZ, 100 on Linux).
+    return (Number(fields[13]) + Number(fields[14])) / 100
+  } catch {
+    return 0
   }
 }
 
