@@ -1,3 +1,4 @@
+import { PDFDocument, type PDFEmbeddedPage } from 'pdf-lib'
 import type { IssuerIdentity } from '../../core/licence/credential'
 import type { Licence } from '../../core/licence/licence'
 import { findLicenceType, type LicenceType } from '../../core/licence/licence-types'
@@ -43,13 +44,30 @@ const BUREAU_SEAL_NAME = '行政审批专用章'
  * signature is the last thing in the file, so any later change shows.
  */
 export function createLicenceDocuments(deps: LicenceDocumentDeps) {
+  const seal = { ownerName: deps.issuer.name, sealName: BUREAU_SEAL_NAME }
+  const rect = licenceSealRect
+  let sealAppearance: Promise<Uint8Array> | undefined
+
+  /**
+   * The bureau's seal is the same on every licence it signs: it is drawn once per process, as a
+   * one-page PDF the size of the seal, and each licence's signature appearance embeds that page.
+   */
+  function bureauSealPage(fontBytes: Uint8Array): Promise<Uint8Array> {
+    sealAppearance ??= (async () => {
+      const doc = await PDFDocument.create({ updateMetadata: false })
+      drawSeal(doc.addPage([rect.width, rect.height]), { kind: 'official', ...seal }, fontBytes, { x: 0, y: 0, width: rect.width, height: rect.height })
+      return doc.save()
+    })()
+    return sealAppearance
+  }
+
   return {
     async render(licence: Licence): Promise<Uint8Array> {
       const type = findLicenceType(licence.typeKey)
       if (!type) throw new Error(`licence type ${licence.typeKey} is not in the catalogue`)
       const fontBytes = await deps.loadFont()
       const qr = qrText(deps.issuer.url, await deps.signer.sign(buildQrClaims(licence, type, deps.issuer), { typ: QR_TYP }))
-      const seal = { ownerName: deps.issuer.name, sealName: BUREAU_SEAL_NAME }
+      const sealPage = await bureauSealPage(fontBytes)
       const unsigned = await renderLicencePdf(
         {
           typeName: type.name,
@@ -67,7 +85,6 @@ export function createLicenceDocuments(deps: LicenceDocumentDeps) {
         },
         fontBytes,
       )
-      const rect = licenceSealRect
       return signPdf(unsigned, {
         privateKey: deps.bureauSeal.privateKey as CryptoKey,
         certificate: new Uint8Array(deps.bureauSeal.certificate.rawData),
@@ -79,7 +96,7 @@ export function createLicenceDocuments(deps: LicenceDocumentDeps) {
         appearance: {
           page: rect.pageIndex,
           rect: [rect.x, rect.y, rect.x + rect.width, rect.y + rect.height],
-          draw: (page) => drawSeal(page, { kind: 'official', ...seal }, fontBytes, { x: 0, y: 0, width: rect.width, height: rect.height }),
+          draw: async (page, doc) => page.drawPage((await doc.embedPdf(sealPage))[0] as PDFEmbeddedPage),
         },
       })
     },
