@@ -5,10 +5,11 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { loadCjkFont } from '../src/adapters/pdf/cjk-font'
 import { embeddedLicenceQr } from '../src/adapters/pdf/embedded-licence'
-import { renderLicencePdf, type LicencePdfInput } from '../src/adapters/pdf/licence-pdf'
+import { licencePdfInput } from '../src/adapters/pdf/licence-document'
+import { renderLicencePdf } from '../src/adapters/pdf/licence-pdf'
 import { PdfFile } from '../src/adapters/pdf/pdf-file'
 import type { Licence } from '../src/core/licence/licence'
-import { findLicenceType, type LicenceType } from '../src/core/licence/licence-types'
+import { findLicenceType } from '../src/core/licence/licence-types'
 import { verifyPdf } from '../src/core/verification/verify-pdf'
 import { makePdf, nssDbTrusting } from '../test/adapters/pdf/pades-fixtures'
 import { createTestApp, type TestApp } from '../test/support/app'
@@ -50,7 +51,6 @@ const OURS_MS = 600
 const PDFSIG_MS = 1000
 
 const run = promisify(execFile)
-const BUREAU_SEAL_NAME = '行政审批专用章'
 
 /** One side of a round: documents done, wall seconds, CPU seconds. */
 interface Tally {
@@ -64,38 +64,6 @@ const none: Tally = { ops: 0, seconds: 0, cpuSeconds: 0 }
 const ms = (t: Tally) => (1000 * t.seconds) / t.ops
 const cpuMs = (t: Tally) => (1000 * t.cpuSeconds) / t.ops
 const fmtMs = (value: number) => (value >= 100 ? value.toFixed(0) : value.toFixed(1))
-
-/** As licence-document.ts prints field values: text as it is, lists one per line, named records with their authority. */
-function display(value: unknown): string {
-  if (Array.isArray(value)) return value.map(display).join('\n')
-  if (value !== null && typeof value === 'object') {
-    const { name, authority, licenceNumber } = value as Record<string, unknown>
-    if (typeof name === 'string') return `${name}${authority ? `（${String(authority)}）` : ''}${licenceNumber ? ` ${String(licenceNumber)}` : ''}`
-    return JSON.stringify(value)
-  }
-  return String(value)
-}
-
-/** The input licence-document.ts hands renderLicencePdf for this licence and QR text. */
-function renderInput(t: TestApp, type: LicenceType, licence: Licence, qrPayload: string): LicencePdfInput {
-  const issuer = t.deps.licences.issuer
-  return {
-    typeName: type.name,
-    number: licence.number,
-    holder: licence.holder,
-    fields: Object.entries(type.fieldLabels)
-      .filter(([name]) => licence.fields[name] !== undefined && licence.fields[name] !== '')
-      .map(([name, label]) => ({ label, value: display(licence.fields[name]) })),
-    validFrom: licence.validFrom.toISOString(),
-    validUntil: licence.validUntil.toISOString(),
-    issuer: { regionName: issuer.regionName, authorityName: issuer.name },
-    issuedAt: licence.issuedAt.toISOString(),
-    qrPayload,
-    verifyUrl: `${issuer.url}/verify`,
-    seal: { ownerName: issuer.name, sealName: BUREAU_SEAL_NAME },
-    sealPlacement: 'none',
-  }
-}
 
 async function issueLicence(t: TestApp): Promise<Licence> {
   const response = await t.request('POST', '/v1/licences', { json: businessLicenceRequest() })
@@ -150,7 +118,7 @@ async function benchIssue(t: TestApp): Promise<BenchResult> {
   const firstRevision = new PdfFile(signed).markers[0]
   const qr = firstRevision ? embeddedLicenceQr(signed, firstRevision.end) : null
   if (!qr) throw new Error('the signed licence PDF carries no QR text in its first revision')
-  const input = renderInput(t, type, licence, qr)
+  const input = licencePdfInput(licence, type, t.deps.licences.issuer, qr)
   const renderedAlone = () => renderLicencePdf(input, fontBytes)
   const unsigned = await renderedAlone()
   if (signed.length <= unsigned.length || Buffer.compare(signed.subarray(0, unsigned.length), unsigned) !== 0) {

@@ -5,7 +5,7 @@ import { findLicenceType, type LicenceType } from '../../core/licence/licence-ty
 import { buildQrClaims, QR_TYP, qrText } from '../../core/licence/qr-payload'
 import type { JwsSigner } from '../../core/ports'
 import type { PkiEntry } from '../crypto/pki'
-import { licenceSealRect, renderLicencePdf } from './licence-pdf'
+import { licenceSealRect, renderLicencePdf, type LicencePdfInput } from './licence-pdf'
 import { signPdf } from './pades-sign'
 import { drawSeal } from './seal-drawing'
 
@@ -38,13 +38,34 @@ function printedFields(type: LicenceType, licence: Licence) {
 
 const BUREAU_SEAL_NAME = '行政审批专用章'
 
+/** The bureau's seal as the page and its signature appearance show it. */
+const bureauSeal = (issuer: IssuerIdentity) => ({ ownerName: issuer.name, sealName: BUREAU_SEAL_NAME })
+
+/** What the certificate page shows for a licence: the input renderLicencePdf draws, the seal left for the signature. */
+export function licencePdfInput(licence: Licence, type: LicenceType, issuer: IssuerIdentity, qrPayload: string): LicencePdfInput {
+  return {
+    typeName: type.name,
+    number: licence.number,
+    holder: licence.holder,
+    fields: printedFields(type, licence),
+    validFrom: licence.validFrom.toISOString(),
+    validUntil: licence.validUntil.toISOString(),
+    issuer: { regionName: issuer.regionName, authorityName: issuer.name },
+    issuedAt: licence.issuedAt.toISOString(),
+    qrPayload,
+    verifyUrl: `${issuer.url}/verify`,
+    seal: bureauSeal(issuer),
+    sealPlacement: 'none',
+  }
+}
+
 /**
  * The licence PDF: the certificate page with the QR code of a signed payload, then a PAdES
  * signature by the bureau's seal key whose visible appearance is the bureau's red seal. The
  * signature is the last thing in the file, so any later change shows.
  */
 export function createLicenceDocuments(deps: LicenceDocumentDeps) {
-  const seal = { ownerName: deps.issuer.name, sealName: BUREAU_SEAL_NAME }
+  const seal = bureauSeal(deps.issuer)
   const rect = licenceSealRect
   let sealAppearance: Promise<Uint8Array> | undefined
 
@@ -68,23 +89,7 @@ export function createLicenceDocuments(deps: LicenceDocumentDeps) {
       const fontBytes = await deps.loadFont()
       const qr = qrText(deps.issuer.url, await deps.signer.sign(buildQrClaims(licence, type, deps.issuer), { typ: QR_TYP }))
       const sealPage = await bureauSealPage(fontBytes)
-      const unsigned = await renderLicencePdf(
-        {
-          typeName: type.name,
-          number: licence.number,
-          holder: licence.holder,
-          fields: printedFields(type, licence),
-          validFrom: licence.validFrom.toISOString(),
-          validUntil: licence.validUntil.toISOString(),
-          issuer: { regionName: deps.issuer.regionName, authorityName: deps.issuer.name },
-          issuedAt: licence.issuedAt.toISOString(),
-          qrPayload: qr,
-          verifyUrl: `${deps.issuer.url}/verify`,
-          seal,
-          sealPlacement: 'none',
-        },
-        fontBytes,
-      )
+      const unsigned = await renderLicencePdf(licencePdfInput(licence, type, deps.issuer, qr), fontBytes)
       return signPdf(unsigned, {
         privateKey: deps.bureauSeal.privateKey as CryptoKey,
         certificate: new Uint8Array(deps.bureauSeal.certificate.rawData),
