@@ -80,9 +80,12 @@ export const ChangeLicenceSchema = z
   .refine((body) => body.fields !== undefined || body.holderName !== undefined || body.validUntil !== undefined, { message: 'a change changes fields, holderName or validUntil' })
   .openapi('ChangeLicenceRequest')
 
+/** The longest credential a verify request carries; the fast path in routes/verify.ts checks the same bound. */
+export const MAX_CREDENTIAL_LENGTH = 65536
+
 export const VerifyRequestSchema = z
   .object({
-    credential: z.string().min(1).max(65536).optional().openapi({ description: 'A licence credential (compact JWS)' }),
+    credential: z.string().min(1).max(MAX_CREDENTIAL_LENGTH).optional().openapi({ description: 'A licence credential (compact JWS)' }),
     qr: z.string().min(1).max(8192).optional().openapi({ description: 'A QR code payload from a licence PDF' }),
     at: z.string().datetime({ offset: true }).optional().openapi({ description: 'Evaluate validity at this time (default: now)' }),
   })

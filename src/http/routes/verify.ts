@@ -5,7 +5,7 @@ import { jwsOfQrText } from '../../core/licence/qr-payload'
 import { verifyCredential } from '../../core/verification/verify-credential'
 import { verifyPdf } from '../../core/verification/verify-pdf'
 import type { AppDeps } from '../deps'
-import { problems, VerificationReportSchema, VerifyRequestSchema } from '../schemas'
+import { MAX_CREDENTIAL_LENGTH, problems, VerificationReportSchema, VerifyRequestSchema } from '../schemas'
 import type { Hook } from './hook'
 
 const PDF_HEADER = new TextEncoder().encode('%PDF-')
@@ -26,7 +26,6 @@ function atParameter(value: string | undefined): Date | undefined {
 
 /** The JSON media types the route's OpenAPI validation lets through to its schema (as @hono/zod-openapi matches them). */
 const JSON_REQUEST = /^application\/([a-z-.]+\+)?json(;\s*[a-zA-Z0-9-]+=([^;]+))*$/i
-const MAX_CREDENTIAL_LENGTH = 65536
 
 /** The credential of a body that is `{ "credential": "<1 to 65536 characters>" }` and nothing else. */
 function credentialOnly(body: unknown): string | undefined {
