@@ -3,7 +3,8 @@ import type { Clock, Jwk, Publication, Store } from '../../core/ports'
 import { kidOf, publicCryptoKey } from './jws-signer'
 import type { RegionPki } from './pki'
 import { signTrustList, type TrustListContent } from './trust-list'
-import { base64Der, certificateFingerprint, sha256Hex } from './x509'
+import { sha256Hex } from '../../core/digest'
+import { base64Der, certificateFingerprint } from './x509'
 
 const TRUST_LIST_DAYS = 7
 const DAY = 86_400_000
@@ -14,7 +15,7 @@ const DAY = 86_400_000
  * content changed (a new key, a new role) or half its validity has passed.
  */
 export async function createPublication(pki: RegionPki, content: TrustListContent, store: Store, clock: Clock): Promise<Publication> {
-  const contentHash = await sha256Hex(new TextEncoder().encode(JSON.stringify(content)))
+  const contentHash = await sha256Hex(JSON.stringify(content))
   let current: { jws: string; refreshAfter: number } | undefined
 
   async function trustList(): Promise<string> {

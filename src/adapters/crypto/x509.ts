@@ -1,5 +1,6 @@
 import 'reflect-metadata'
 import * as x509 from '@peculiar/x509'
+import { sha256Hex } from '../../core/digest'
 
 // One WebCrypto for every certificate operation, on Node and on Workers alike.
 x509.cryptoProvider.set(globalThis.crypto)
@@ -12,9 +13,6 @@ export function toHex(bytes: ArrayBuffer | Uint8Array): string {
   return Array.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), (b) => b.toString(16).padStart(2, '0')).join('')
 }
 
-export async function sha256Hex(bytes: ArrayBuffer | Uint8Array): Promise<string> {
-  return toHex(await crypto.subtle.digest('SHA-256', bytes as BufferSource))
-}
 
 /** SHA-256 of the DER certificate, lower-case hex: the fingerprint partners pin out of band. */
 export async function certificateFingerprint(certificate: x509.X509Certificate): Promise<string> {

@@ -1,3 +1,4 @@
+import { sha256Hex } from '../digest'
 import { IdempotencyKeyReusedError, InvalidTransitionError, InvalidUsccError, NotFoundError, TongbanError, ValidationError } from '../errors'
 import type { Clock, JwsSigner, Store, StoreTransaction } from '../ports'
 import { buildLicenceCredential, CREDENTIAL_TYP, type IssuerIdentity } from './credential'
@@ -46,9 +47,7 @@ function canonicalJson(value: unknown): string {
 
 /** Hash of a request body, so a reused Idempotency-Key with another body is refused. */
 async function requestHash(body: unknown): Promise<string> {
-  const bytes = new TextEncoder().encode(canonicalJson(body))
-  const digest = await crypto.subtle.digest('SHA-256', bytes)
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('')
+  return sha256Hex(canonicalJson(body))
 }
 
 const ISO_INSTANT = /^(\d{4}-\d{2}-\d{2})(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/

@@ -1,3 +1,4 @@
+import { sha256Hex } from '../digest'
 import { InvalidTransitionError, NotFoundError, ValidationError, type ProblemDetail } from '../errors'
 import { assertUscc } from '../licence/uscc'
 import type { Clock } from '../ports'
@@ -70,10 +71,6 @@ export interface CreatedSeals {
   enterpriseCredential: string | null
 }
 
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('')
-}
 
 function newEnterpriseToken(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32))
@@ -145,10 +142,6 @@ export async function enterpriseOf(deps: Pick<SealServiceDeps, 'seals'>, token: 
   return deps.seals.enterpriseByTokenHash(await sha256Hex(token))
 }
 
-async function sha256OfBytes(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', bytes as BufferSource)
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('')
-}
 
 /**
  * An enterprise seals its own PDF: only the seal's owner may use it, only while it is active
@@ -173,8 +166,8 @@ export async function useSeal(
     sealId,
     actor: `uscc:${enterprise.uscc}`,
     purpose: reason ?? 'sign',
-    documentSha256: await sha256OfBytes(pdf),
-    signedSha256: await sha256OfBytes(sealed),
+    documentSha256: await sha256Hex(pdf),
+    signedSha256: await sha256Hex(sealed),
     at: now,
   }
   await deps.seals.transaction(async (tx) => {
