@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto'
 // Keys that only ever sign certificates, in a ceremony, never a request.
 const OFFLINE_ROLES = ['root', 'issuing-ca']
 // Keys the running service signs with; without them it refuses to start.
-const SIGNING_ROLES = ['document-signer', 'trust-list-signer', 'seal-ca', 'bureau-seal']
+const SIGNING_ROLES = ['document-signer', 'trust-list-signer', 'seal-ca', 'bureau-seal', 'partner-auth', 'attestation-signer']
 
 let text = ''
 for await (const chunk of process.stdin) text += chunk

@@ -44,7 +44,7 @@ const STATUS_REFRESH_MS = 2_000
 /** Hyperdrive pools the real connections; a request needs few of its own (Workers limit open sockets). */
 const CONNECTIONS_PER_REQUEST = 5
 /** Keys the running service signs with; the root and issuing CA keys may be (and should be) absent. */
-const SIGNING_ROLES: PkiRole[] = ['document-signer', 'trust-list-signer', 'seal-ca', 'bureau-seal']
+const SIGNING_ROLES: PkiRole[] = ['document-signer', 'trust-list-signer', 'seal-ca', 'bureau-seal', 'partner-auth', 'attestation-signer']
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const
 

@@ -5,7 +5,7 @@ import { ES256, randomSerialNumber, x509 } from './x509'
  * issuing CA, one per role, each with its own key (as the EU DCC gateway keeps a key per role).
  * All are ECDSA P-256 (ES256) and made with @peculiar/x509 on WebCrypto.
  */
-export type PkiRole = 'root' | 'issuing-ca' | 'document-signer' | 'trust-list-signer' | 'seal-ca' | 'bureau-seal'
+export type PkiRole = 'root' | 'issuing-ca' | 'document-signer' | 'trust-list-signer' | 'seal-ca' | 'bureau-seal' | 'partner-auth' | 'attestation-signer'
 
 export interface PkiEntry {
   certificate: x509.X509Certificate
@@ -41,10 +41,14 @@ export const ROLE_PROFILES: Record<PkiRole, RoleProfile> = {
   // The bureau's own seal (行政审批专用章): its key signs licence PDFs, its image is their visible seal.
   'bureau-seal': { issuer: 'seal-ca', commonName: (i) => `${i.bureauName}行政审批专用章`, years: 3, ca: false, keyUsage: SIGNING },
   'trust-list-signer': { issuer: 'issuing-ca', commonName: (i) => `${i.bureauName} 信任列表签名 ${i.regionCode}`, years: 3, ca: false, keyUsage: x509.KeyUsageFlags.digitalSignature },
+  // Authenticates the region to its partners: RFC 9421 signatures on partner requests and answers, and its signature on agreements.
+  'partner-auth': { issuer: 'issuing-ca', commonName: (i) => `${i.bureauName} 跨域互认身份 ${i.regionCode}`, years: 3, ca: false, keyUsage: x509.KeyUsageFlags.digitalSignature },
+  // Signs what the region states about its own acts: verification receipts and audit-log checkpoints.
+  'attestation-signer': { issuer: 'issuing-ca', commonName: (i) => `${i.bureauName} 核验回执签名 ${i.regionCode}`, years: 3, ca: false, keyUsage: SIGNING },
 }
 
 /** Generation order: every issuer before what it issues. */
-export const PKI_ROLES: PkiRole[] = ['root', 'issuing-ca', 'document-signer', 'trust-list-signer', 'seal-ca', 'bureau-seal']
+export const PKI_ROLES: PkiRole[] = ['root', 'issuing-ca', 'document-signer', 'trust-list-signer', 'seal-ca', 'bureau-seal', 'partner-auth', 'attestation-signer']
 
 function subjectName(identity: PkiIdentity, role: PkiRole): string {
   const cn = ROLE_PROFILES[role].commonName(identity).replaceAll(',', ' ')

@@ -47,7 +47,10 @@ export class TrustListError extends TongbanError {
   readonly status = 422
 }
 
-const PUBLISHED_ROLES: PkiRole[] = ['root', 'issuing-ca', 'document-signer', 'trust-list-signer', 'seal-ca']
+const PUBLISHED_ROLES: PkiRole[] = ['root', 'issuing-ca', 'document-signer', 'trust-list-signer', 'seal-ca', 'partner-auth', 'attestation-signer']
+/** Roles whose entries carry a kid and alg: keys partners verify JWS and HTTP message signatures with. */
+const KEYED_ROLES: PkiRole[] = ['document-signer', 'partner-auth', 'attestation-signer']
+/** Roles whose keys sign licence credentials. */
 const SIGNING_ROLES: PkiRole[] = ['document-signer']
 
 export async function buildTrustListContent(
@@ -66,7 +69,7 @@ export async function buildTrustListContent(
       notBefore: certificate.notBefore.toISOString(),
       notAfter: certificate.notAfter.toISOString(),
       certificate: base64Der(certificate),
-      ...(SIGNING_ROLES.includes(role) ? { kid: await kidOf(certificate), alg: 'ES256' as const } : {}),
+      ...(KEYED_ROLES.includes(role) ? { kid: await kidOf(certificate), alg: 'ES256' as const } : {}),
     })
   }
   return { format: TRUST_LIST_FORMAT, region, issuer, certificates, statusListBase }
