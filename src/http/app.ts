@@ -8,6 +8,7 @@ import { adminRoutes } from './routes/admin'
 import { discoveryRoutes } from './routes/discovery'
 import { validationHook } from './routes/hook'
 import { licenceRoutes } from './routes/licences'
+import { matterRoutes } from './routes/matters'
 import { sealRoutes } from './routes/seals'
 import { verifyRoutes } from './routes/verify'
 
@@ -75,6 +76,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', licenceRoutes(deps, validationHook))
   app.route('/', sealRoutes(deps, validationHook))
   app.route('/', adminRoutes(deps, validationHook))
+  app.route('/', matterRoutes(deps, validationHook))
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' })
   app.doc31('/openapi.json', {

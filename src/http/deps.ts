@@ -23,6 +23,11 @@ export interface TrustAnchors {
   add(certificate: string, label: string | undefined): Promise<{ anchor: TrustAnchor; created: boolean }>
 }
 
+/** Which matters of the catalogue this region may accept on behalf of each partner, by active agreement. */
+export interface MatterDirectory {
+  partnerMatters(at: Date): Array<{ region: { code: string; name: string }; matterCodes: string[] }>
+}
+
 /** Everything the HTTP app needs, built by a runtime entry (Node or Workers). */
 export interface AppDeps {
   region: { code: string; name: string }
@@ -41,5 +46,6 @@ export interface AppDeps {
   licenceDocuments: { render(licence: Licence): Promise<Uint8Array> }
   pdfVerifier: PdfVerifierDeps
   trustAnchors: TrustAnchors
+  matterDirectory: MatterDirectory
   log: Logger
 }

@@ -138,6 +138,8 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
       licenceQrAt: embeddedLicenceQr,
     },
     trustAnchors,
+    // Partners' matters come from agreements; until one is active this region accepts only its own.
+    matterDirectory: { partnerMatters: () => [] },
     log,
   }
   return { deps, statusRegistry, trustStore }

@@ -4,6 +4,7 @@ import foodBusinessLicence from '../../../contracts/licence-types/food-business-
 import industryComprehensiveLicence from '../../../contracts/licence-types/industry-comprehensive-licence.json'
 import publicPlaceHygieneLicence from '../../../contracts/licence-types/public-place-hygiene-licence.json'
 import type { ProblemDetail } from '../errors'
+import { schemaProblems } from '../schema-problems'
 
 /**
  * The licence type catalogue. Each type is a JSON Schema in contracts/licence-types/ whose
@@ -46,26 +47,7 @@ export function findLicenceType(keyOrCode: string): LicenceType | undefined {
   return LICENCE_TYPES.find((type) => type.key === keyOrCode || type.code === keyOrCode)
 }
 
-const escapePointer = (token: string) => token.replaceAll('~', '~0').replaceAll('/', '~1')
-
-/**
- * Validates fields against the type's schema; returns one detail per problem, pointing into
- * `fields`. A missing or unknown field is pointed at by its own name, which the validator only
- * gives in its message.
- */
+/** Validates fields against the type's schema; one detail per problem, pointing into `fields`. */
 export function fieldProblems(type: LicenceType, fields: unknown): ProblemDetail[] {
-  const result = (validators.get(type.key) as Validator).validate(fields)
-  if (result.valid) return []
-  return result.errors
-    // The validator reports each failing keyword and then the schema-level summary; keep the leaves.
-    .filter((error) => !(error.keyword === 'properties' || error.keyword === 'items' || error.keyword === '$ref' || error.keyword === 'false'))
-    .map((error) => {
-      const at = `/fields${error.instanceLocation.replace(/^#/, '')}`
-      const member = /"(.*)"/.exec(error.error)?.[1]
-      if (error.keyword === 'required' && member !== undefined) return { pointer: `${at}/${escapePointer(member)}`, message: 'required' }
-      if (error.keyword === 'additionalProperties' && member !== undefined) {
-        return { pointer: `${at}/${escapePointer(member)}`, message: `not a field of ${type.name}` }
-      }
-      return { pointer: at, message: error.error }
-    })
+  return schemaProblems(validators.get(type.key) as Validator, fields, '/fields', `not a field of ${type.name}`)
 }
