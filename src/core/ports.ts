@@ -1,3 +1,4 @@
+import type { Application, ApplicationEvent } from './application/application'
 import type { Licence, LicenceStatus, LicenceEvent } from './licence/licence'
 import type { TrustedSigner } from './trust/trusted-signer'
 
@@ -35,8 +36,24 @@ export interface IdempotentResult {
   body: unknown
 }
 
+/** Application writes, inside a transaction. */
+export interface ApplicationWrites {
+  /** False when an application with this id exists already (a duplicate delivery). */
+  insertApplication(application: Application): Promise<boolean>
+  /** Locks the application row for the rest of the transaction. */
+  lockApplication(id: string): Promise<Application | undefined>
+  updateApplication(application: Application): Promise<void>
+  /** False when the timeline already holds an event with this sequence number. */
+  insertApplicationEvent(event: ApplicationEvent): Promise<boolean>
+}
+
+export interface ApplicationReads {
+  getApplication(id: string): Promise<Application | undefined>
+  listApplicationEvents(applicationId: string): Promise<ApplicationEvent[]>
+}
+
 /** One database transaction: every write of one request happens inside one of these. */
-export interface StoreTransaction {
+export interface StoreTransaction extends ApplicationWrites {
   nextSequence(name: string): Promise<number>
   /** Allocates the next free index in the current list of a purpose, opening a new list when full. */
   allocateStatusSlot(purpose: 'revocation' | 'suspension', listSize: number): Promise<StatusListSlot>
@@ -50,7 +67,7 @@ export interface StoreTransaction {
   completeIdempotencyKey(scope: string, key: string, status: number, body: unknown): Promise<void>
 }
 
-export interface Store {
+export interface Store extends ApplicationReads {
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>
   getLicence(id: string): Promise<Licence | undefined>
   listLicenceEvents(licenceId: string): Promise<LicenceEvent[]>

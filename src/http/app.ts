@@ -9,6 +9,7 @@ import { discoveryRoutes } from './routes/discovery'
 import { validationHook } from './routes/hook'
 import { licenceRoutes } from './routes/licences'
 import { matterRoutes } from './routes/matters'
+import { applicationRoutes } from './routes/applications'
 import { sealRoutes } from './routes/seals'
 import { verifyRoutes } from './routes/verify'
 
@@ -77,6 +78,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', sealRoutes(deps, validationHook))
   app.route('/', adminRoutes(deps, validationHook))
   app.route('/', matterRoutes(deps, validationHook))
+  app.route('/', applicationRoutes(deps, validationHook))
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' })
   app.doc31('/openapi.json', {

@@ -1,3 +1,4 @@
+import type { ApplicationServiceDeps } from '../core/application/application-service'
 import type { Licence } from '../core/licence/licence'
 import type { LicenceServiceDeps } from '../core/licence/licence-service'
 import type { PdfSealer } from '../core/seal/seal'
@@ -47,5 +48,6 @@ export interface AppDeps {
   pdfVerifier: PdfVerifierDeps
   trustAnchors: TrustAnchors
   matterDirectory: MatterDirectory
+  applications: ApplicationServiceDeps
   log: Logger
 }

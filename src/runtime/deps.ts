@@ -10,7 +10,9 @@ import { migrate } from '../adapters/postgres/migrations'
 import type { SqlClient } from '../adapters/postgres/sql-client'
 import type { Config } from '../config'
 import type { Clock, JwsSigner } from '../core/ports'
-import type { AppDeps, Logger } from '../http/deps'
+import type { AppDeps, Logger, MatterDirectory } from '../http/deps'
+import type { ApplicationServiceDeps } from '../core/application/application-service'
+import type { Licence } from '../core/licence/licence'
 import { importKek } from '../adapters/crypto/key-wrap'
 import { createSealMaker } from '../adapters/crypto/seal-maker'
 import { CertificateTrust } from '../adapters/crypto/certificate-trust'
@@ -97,6 +99,27 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
     onSealChanged: (seal) => sealRegistry.apply(seal),
   }
 
+  const licences = {
+    store,
+    signer,
+    clock,
+    issuer,
+    regionCode: config.region.code,
+    newId: () => crypto.randomUUID(),
+    statusListSize: STATUS_LIST_SIZE,
+    onLicenceChanged: (licence: Licence) => statusRegistry.apply(licence, STATUS_LIST_SIZE),
+  }
+  // Partners' matters come from agreements; until one is active this region accepts only its own.
+  const matterDirectory: MatterDirectory = { partnerMatters: () => [] }
+  const applications: ApplicationServiceDeps = {
+    store,
+    clock,
+    newId: () => crypto.randomUUID(),
+    region: config.region,
+    licences,
+    partnersAccepting: (matterCode, at) => matterDirectory.partnerMatters(at).filter((p) => p.matterCodes.includes(matterCode)).map((p) => p.region),
+  }
+
   const deps: AppDeps = {
     region: config.region,
     bureau: config.bureau,
@@ -104,16 +127,7 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
     adminToken: config.adminToken,
     clock,
     store,
-    licences: {
-      store,
-      signer,
-      clock,
-      issuer,
-      regionCode: config.region.code,
-      newId: () => crypto.randomUUID(),
-      statusListSize: STATUS_LIST_SIZE,
-      onLicenceChanged: (licence) => statusRegistry.apply(licence, STATUS_LIST_SIZE),
-    },
+    licences,
     verifier: { trust: trustStore, status: statusRegistry },
     statusLists: statusRegistry,
     publication,
@@ -138,8 +152,8 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
       licenceQrAt: embeddedLicenceQr,
     },
     trustAnchors,
-    // Partners' matters come from agreements; until one is active this region accepts only its own.
-    matterDirectory: { partnerMatters: () => [] },
+    matterDirectory,
+    applications,
     log,
   }
   return { deps, statusRegistry, trustStore }

@@ -132,6 +132,41 @@ CREATE TABLE trust_anchors (
 );
 `,
   },
+  {
+    id: '006_applications',
+    sql: `
+CREATE TABLE applications (
+  id uuid PRIMARY KEY,
+  matter_code text NOT NULL,
+  applicant jsonb NOT NULL,
+  applicant_key text NOT NULL,
+  form jsonb NOT NULL,
+  attachments jsonb NOT NULL,
+  accepting_region jsonb NOT NULL,
+  handling_region jsonb NOT NULL,
+  status text NOT NULL CHECK (status IN ('received', 'accepted', 'in_review', 'more_requested', 'approved', 'rejected', 'withdrawn')),
+  resume_status text,
+  licence_id uuid REFERENCES licences (id),
+  sequence integer NOT NULL CHECK (sequence >= 1),
+  created_at timestamptz NOT NULL,
+  updated_at timestamptz NOT NULL
+);
+CREATE INDEX applications_applicant ON applications (applicant_key);
+
+CREATE TABLE application_events (
+  application_id uuid NOT NULL REFERENCES applications (id),
+  sequence integer NOT NULL CHECK (sequence >= 1),
+  action text NOT NULL,
+  from_status text,
+  to_status text NOT NULL,
+  actor text NOT NULL,
+  reason text,
+  detail jsonb NOT NULL,
+  at timestamptz NOT NULL,
+  PRIMARY KEY (application_id, sequence)
+);
+`,
+  },
 ]
 
 export async function migrate(db: SqlClient): Promise<string[]> {

@@ -1,5 +1,6 @@
 import { holderKey, type Licence, type LicenceEvent, type LicenceStatus } from '../../core/licence/licence'
 import type { IdempotentResult, StatusListSlot, Store, StoreTransaction, StoredStatusList } from '../../core/ports'
+import { applicationReads, applicationWrites } from './pg-application-store'
 import type { SqlClient } from './sql-client'
 
 interface LicenceRow {
@@ -63,6 +64,7 @@ function transaction(tx: SqlClient): StoreTransaction {
     return (row as { value: number }).value
   }
   return {
+    ...applicationWrites(tx),
     nextSequence,
     async allocateStatusSlot(purpose, listSize): Promise<StatusListSlot> {
       let [list] = await tx.query<{ id: string }>(
@@ -129,6 +131,7 @@ function isUuid(id: string): boolean {
 
 export function createPgStore(db: SqlClient): Store {
   return {
+    ...applicationReads(db),
     transaction: (work) => db.transaction((tx) => work(transaction(tx))),
     async getLicence(id) {
       if (!isUuid(id)) return undefined

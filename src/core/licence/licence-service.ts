@@ -1,6 +1,6 @@
-import { sha256Hex } from '../digest'
 import { IdempotencyKeyReusedError, InvalidTransitionError, InvalidUsccError, NotFoundError, TongbanError, ValidationError } from '../errors'
 import type { Clock, JwsSigner, Store, StoreTransaction } from '../ports'
+import { requestHash } from '../request-hash'
 import { buildLicenceCredential, CREDENTIAL_TYP, type IssuerIdentity } from './credential'
 import { idNumberProblem } from './id-number'
 import { formatLicenceNumber, formatSerial } from './licence-number'
@@ -34,21 +34,6 @@ export interface Actor {
 }
 
 export type IssueResult = { replayed: boolean; licence: Licence }
-
-/** JSON with object members in code-point order, so the same request spelt in another order hashes alike. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
-  if (value !== null && typeof value === 'object') {
-    const members = Object.entries(value).filter(([, item]) => item !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    return `{${members.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`
-  }
-  return JSON.stringify(value)
-}
-
-/** Hash of a request body, so a reused Idempotency-Key with another body is refused. */
-async function requestHash(body: unknown): Promise<string> {
-  return sha256Hex(canonicalJson(body))
-}
 
 const ISO_INSTANT = /^(\d{4}-\d{2}-\d{2})(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/
 // Years PostgreSQL's timestamptz and a licence's validity can both hold.
@@ -200,14 +185,22 @@ export async function issueLicence(
   request: IssueLicenceRequest,
   options: { actor: Actor; idempotencyKey?: string },
 ): Promise<IssueResult> {
-  const { type, validFrom, validUntil } = validateIssueRequest(request)
-  const result = await once(deps, 'issue-licence', request, options.idempotencyKey, async (tx) => {
-    const serial = formatSerial(deps.regionCode, await tx.nextSequence('licence_serial'))
-    const draft = { type, holder: request.holder, fields: request.fields, validFrom, validUntil, serial, version: 1, supersedes: null }
-    return writeVersion(deps, tx, draft, options.actor, deps.clock.now())
-  })
+  validateIssueRequest(request)
+  const result = await once(deps, 'issue-licence', request, options.idempotencyKey, (tx) => issueLicenceInTransaction(deps, tx, request, options.actor))
   deps.onLicenceChanged(result.licence)
   return result
+}
+
+/**
+ * Issues a licence inside the caller's transaction, so that what caused it (an approved
+ * application) and the licence commit together. The caller tells `onLicenceChanged` once the
+ * transaction has committed.
+ */
+export async function issueLicenceInTransaction(deps: LicenceServiceDeps, tx: StoreTransaction, request: IssueLicenceRequest, actor: Actor): Promise<Licence> {
+  const { type, validFrom, validUntil } = validateIssueRequest(request)
+  const serial = formatSerial(deps.regionCode, await tx.nextSequence('licence_serial'))
+  const draft = { type, holder: request.holder, fields: request.fields, validFrom, validUntil, serial, version: 1, supersedes: null }
+  return writeVersion(deps, tx, draft, actor, deps.clock.now())
 }
 
 export interface ChangeLicenceRequest {

@@ -1,0 +1,76 @@
+import type { Holder } from '../licence/licence'
+
+/**
+ * An application (办件) for a matter. Its status is the state the newest event of its timeline
+ * leads to; events are numbered per application, so a copy of the timeline kept by another region
+ * converges on the same status whatever order it learnt the events in.
+ */
+export type ApplicationStatus = 'received' | 'accepted' | 'in_review' | 'more_requested' | 'approved' | 'rejected' | 'withdrawn'
+
+export const FINAL_STATUSES: readonly ApplicationStatus[] = ['approved', 'rejected', 'withdrawn']
+
+export type Applicant = Holder
+
+export interface Region {
+  code: string
+  name: string
+}
+
+export interface AttachmentRef {
+  /** The matter's attachment key (`articles-of-association`). */
+  key: string
+  /** SHA-256 of the document, lower-case hex: the document is identified by it wherever it is kept. */
+  sha256: string
+  size: number
+  mediaType: string
+  /** Where the handling region can fetch the document; it checks the digest before use. */
+  url?: string
+}
+
+export interface Application {
+  id: string
+  matterCode: string
+  applicant: Applicant
+  form: Record<string, unknown>
+  attachments: AttachmentRef[]
+  acceptingRegion: Region
+  handlingRegion: Region
+  status: ApplicationStatus
+  /** While more is requested: the status the application returns to when it is supplemented. */
+  resumeStatus: ApplicationStatus | null
+  licenceId: string | null
+  /** Sequence number of the newest event. */
+  sequence: number
+  createdAt: Date
+  updatedAt: Date
+}
+
+export type ApplicationAction = 'submit' | 'accept' | 'review' | 'request-more' | 'supplement' | 'approve' | 'reject' | 'withdraw'
+
+export interface ApplicationEvent {
+  applicationId: string
+  sequence: number
+  action: ApplicationAction
+  from: ApplicationStatus | null
+  to: ApplicationStatus
+  actor: string
+  reason: string | null
+  /** What the step carried: the missing items asked for, the licence issued, the supplemented attachments. */
+  detail: Record<string, unknown>
+  at: Date
+}
+
+export type DecisionAction = Exclude<ApplicationAction, 'submit'>
+
+const OPEN: ApplicationStatus[] = ['received', 'accepted', 'in_review', 'more_requested']
+
+/** Where each decision may be taken; `supplement` returns to the status more was requested in. */
+export const DECISIONS: Record<DecisionAction, { from: readonly ApplicationStatus[]; to: ApplicationStatus | 'resume' }> = {
+  accept: { from: ['received'], to: 'accepted' },
+  review: { from: ['accepted'], to: 'in_review' },
+  'request-more': { from: ['received', 'accepted', 'in_review'], to: 'more_requested' },
+  supplement: { from: ['more_requested'], to: 'resume' },
+  approve: { from: ['in_review'], to: 'approved' },
+  reject: { from: ['received', 'accepted', 'in_review', 'more_requested'], to: 'rejected' },
+  withdraw: { from: OPEN, to: 'withdrawn' },
+}
