@@ -1,0 +1,258 @@
+import { httpbis } from 'http-message-signatures'
+import { parseDictionary, serializeInnerList, type InnerList } from 'structured-headers'
+import { TongbanError } from '../../core/errors'
+
+/**
+ * The tongban partner profile of HTTP Message Signatures (RFC 9421), written down in
+ * contracts/partner-api.md. A request is signed over its method, target URI and RFC 9530
+ * Content-Digest, with `created`, `expires`, a `nonce`, the `keyid` of the sender's
+ * partner-auth key (in its trust list) and `alg`; an answer over its status and digest, bound to
+ * the request's method, target URI and signature. One signature, labelled `tongban`, with exactly
+ * these components and parameters, is accepted; anything looser is refused, so no reading of the
+ * message other than the one the sender signed can verify.
+ *
+ * The library derives the components and serialises the signature base (the RFC's Appendix B
+ * examples check that in test/adapters/crypto/http-signatures.test.ts); the rules are ours.
+ */
+export const SIGNATURE_LABEL = 'tongban'
+export const SIGNATURE_ALG = 'ecdsa-p256-sha256'
+export const REQUEST_TAG = 'tongban-partner-request'
+export const RESPONSE_TAG = 'tongban-partner-response'
+const REQUEST_COMPONENTS = ['@method', '@target-uri', 'content-digest']
+const RESPONSE_COMPONENTS = ['@status', 'content-digest', '"@method";req', '"@target-uri";req', `"signature";req;key="${SIGNATURE_LABEL}"`]
+const REQUEST_PARAMS = ['created', 'expires', 'nonce', 'keyid', 'alg', 'tag']
+const RESPONSE_PARAMS = ['created', 'keyid', 'alg', 'tag']
+/** How long a signed request stays acceptable, and how far the two clocks may differ. */
+export const REQUEST_LIFETIME_S = 60
+export const CLOCK_SKEW_S = 30
+const ECDSA = { name: 'ECDSA', hash: 'SHA-256' }
+const NONCE = /^[A-Za-z0-9_-]{16,64}$/
+
+/** Why a partner message's signature was refused; each reason is its own stable problem code. */
+export type SignatureRefusal = 'unsigned' | 'malformed_signature' | 'unknown_key' | 'bad_signature' | 'outside_clock_window' | 'digest_mismatch' | 'replayed'
+
+export class PartnerSignatureError extends TongbanError {
+  readonly status = 401
+  readonly code: string
+  constructor(
+    readonly reason: SignatureRefusal,
+    message: string,
+  ) {
+    super(message)
+    this.code = `partner_${reason}`
+  }
+}
+
+export interface SigningKey {
+  keyid: string
+  privateKey: CryptoKey
+}
+
+export interface VerifyingKey {
+  keyid: string
+  publicKey: CryptoKey
+  /** The region the key belongs to. */
+  region: string
+}
+
+export type KeyLookup = (keyid: string) => VerifyingKey | undefined
+
+export interface SignedRequest {
+  method: string
+  /** The absolute target URI, as the sender addressed it. */
+  url: string
+  headers: Record<string, string>
+  body: Uint8Array
+}
+
+export interface SignedResponse {
+  status: number
+  headers: Record<string, string>
+  body: Uint8Array
+}
+
+export interface RequestSignature {
+  key: VerifyingKey
+  nonce: string
+  created: Date
+  expires: Date
+}
+
+function base64(bytes: Uint8Array): string {
+  let text = ''
+  for (const byte of bytes) text += String.fromCharCode(byte)
+  return btoa(text)
+}
+
+export async function contentDigest(body: Uint8Array): Promise<string> {
+  return `sha-256=:${base64(new Uint8Array(await crypto.subtle.digest('SHA-256', body as BufferSource)))}:`
+}
+
+function lowerCased(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]))
+}
+
+/** The RFC 9421 signature base of a message over the given components and parameters. */
+export function signatureBase(components: string[], params: InnerList, message: httpbis.Request | httpbis.Response, request?: httpbis.Request): string {
+  const base = request
+    ? httpbis.createSignatureBase({ fields: components }, message as httpbis.Response, request)
+    : httpbis.createSignatureBase({ fields: components }, message as httpbis.Request)
+  base.push(['"@signature-params"', [serializeInnerList(params)]])
+  return httpbis.formatSignatureBase(base)
+}
+
+export function innerList(components: string[], values: Array<[string, string | number]>): InnerList {
+  const parsed = parseDictionary(`x=(${components.map((c) => (c.startsWith('"') ? c : `"${c}"`)).join(' ')})`).get('x') as InnerList
+  return [parsed[0], new Map(values)]
+}
+
+async function sign(key: SigningKey, base: string): Promise<string> {
+  const signature = new Uint8Array(await crypto.subtle.sign(ECDSA, key.privateKey, new TextEncoder().encode(base)))
+  return base64(signature)
+}
+
+/** The headers that sign a partner request: Content-Digest, Signature-Input, Signature. */
+export async function signRequest(request: Omit<SignedRequest, 'headers'> & { headers?: Record<string, string> }, key: SigningKey, now: Date, nonce: string): Promise<Record<string, string>> {
+  const created = Math.floor(now.getTime() / 1000)
+  const headers = { ...lowerCased(request.headers ?? {}), 'content-digest': await contentDigest(request.body) }
+  const params = innerList(REQUEST_COMPONENTS, [
+    ['created', created],
+    ['expires', created + REQUEST_LIFETIME_S],
+    ['nonce', nonce],
+    ['keyid', key.keyid],
+    ['alg', SIGNATURE_ALG],
+    ['tag', REQUEST_TAG],
+  ])
+  const base = signatureBase(REQUEST_COMPONENTS, params, { method: request.method, url: request.url, headers })
+  return {
+    'content-digest': headers['content-digest'],
+    'signature-input': `${SIGNATURE_LABEL}=${serializeInnerList(params)}`,
+    signature: `${SIGNATURE_LABEL}=:${await sign(key, base)}:`,
+  }
+}
+
+/** The headers that sign an answer to a verified partner request. */
+export async function signResponse(response: { status: number; body: Uint8Array; headers?: Record<string, string> }, request: SignedRequest, key: SigningKey, now: Date): Promise<Record<string, string>> {
+  const headers = { ...lowerCased(response.headers ?? {}), 'content-digest': await contentDigest(response.body) }
+  const params = innerList(RESPONSE_COMPONENTS, [
+    ['created', Math.floor(now.getTime() / 1000)],
+    ['keyid', key.keyid],
+    ['alg', SIGNATURE_ALG],
+    ['tag', RESPONSE_TAG],
+  ])
+  const base = signatureBase(RESPONSE_COMPONENTS, params, { status: response.status, headers }, { method: request.method, url: request.url, headers: lowerCased(request.headers) })
+  return {
+    'content-digest': headers['content-digest'],
+    'signature-input': `${SIGNATURE_LABEL}=${serializeInnerList(params)}`,
+    signature: `${SIGNATURE_LABEL}=:${await sign(key, base)}:`,
+  }
+}
+
+interface ParsedSignature {
+  params: Map<string, unknown>
+  input: InnerList
+  signature: Uint8Array
+}
+
+/** The one `tongban` signature of a message, held to the profile's components and parameters. */
+function parseSignature(headers: Record<string, string>, components: string[], paramNames: string[]): ParsedSignature {
+  const inputField = headers['signature-input']
+  const signatureField = headers.signature
+  if (inputField === undefined && signatureField === undefined) throw new PartnerSignatureError('unsigned', 'the message carries no Signature-Input and Signature (RFC 9421)')
+  if (inputField === undefined || signatureField === undefined) throw new PartnerSignatureError('malformed_signature', 'Signature-Input and Signature must come together')
+  let inputs: ReturnType<typeof parseDictionary>
+  let signatures: ReturnType<typeof parseDictionary>
+  try {
+    inputs = parseDictionary(inputField)
+    signatures = parseDictionary(signatureField)
+  } catch {
+    throw new PartnerSignatureError('malformed_signature', 'Signature-Input or Signature is not a structured field dictionary')
+  }
+  if (inputs.size !== 1 || signatures.size !== 1) throw new PartnerSignatureError('malformed_signature', `exactly one signature, labelled ${SIGNATURE_LABEL}, is accepted`)
+  const input = inputs.get(SIGNATURE_LABEL)
+  const signature = signatures.get(SIGNATURE_LABEL)
+  if (!input || !signature || !Array.isArray(input[0]) || !(signature[0] instanceof ArrayBuffer)) {
+    throw new PartnerSignatureError('malformed_signature', `the signature must be labelled ${SIGNATURE_LABEL}: an inner list of components, and a byte sequence`)
+  }
+  const covered = (input as InnerList)[0].map((item) => serializeInnerList([[item], new Map()]).slice(1, -1))
+  const expected = components.map((c) => (c.startsWith('"') ? c : `"${c}"`))
+  if (covered.length !== expected.length || covered.some((c, i) => c !== expected[i])) {
+    throw new PartnerSignatureError('malformed_signature', `the signature must cover exactly ${expected.join(' ')}; it covers ${covered.join(' ')}`)
+  }
+  const params = (input as InnerList)[1]
+  const names = [...params.keys()]
+  if (names.length !== paramNames.length || paramNames.some((name) => !params.has(name))) {
+    throw new PartnerSignatureError('malformed_signature', `the signature parameters must be exactly ${paramNames.join(', ')}`)
+  }
+  for (const name of ['created', 'expires']) if (params.has(name) && !Number.isInteger(params.get(name))) throw new PartnerSignatureError('malformed_signature', `${name} must be an integer`)
+  for (const name of ['nonce', 'keyid', 'alg', 'tag']) if (params.has(name) && typeof params.get(name) !== 'string') throw new PartnerSignatureError('malformed_signature', `${name} must be a string`)
+  if (params.get('alg') !== SIGNATURE_ALG) throw new PartnerSignatureError('malformed_signature', `alg must be ${SIGNATURE_ALG}`)
+  return { params, input: input as InnerList, signature: new Uint8Array(signature[0] as ArrayBuffer) }
+}
+
+async function checkSignature(key: VerifyingKey, base: string, signature: Uint8Array): Promise<void> {
+  let valid = false
+  try {
+    valid = signature.length === 64 && (await crypto.subtle.verify(ECDSA, key.publicKey, signature as BufferSource, new TextEncoder().encode(base)))
+  } catch {
+    valid = false
+  }
+  if (!valid) throw new PartnerSignatureError('bad_signature', 'the signature does not verify with the sender’s partner-auth key')
+}
+
+async function checkDigest(headers: Record<string, string>, body: Uint8Array): Promise<void> {
+  let members: ReturnType<typeof parseDictionary>
+  try {
+    members = parseDictionary(headers['content-digest'] ?? '')
+  } catch {
+    throw new PartnerSignatureError('digest_mismatch', 'Content-Digest is not a structured field dictionary')
+  }
+  const given = members.get('sha-256')?.[0]
+  const expected = new Uint8Array(await crypto.subtle.digest('SHA-256', body as BufferSource))
+  if (!(given instanceof ArrayBuffer) || base64(new Uint8Array(given)) !== base64(expected)) {
+    throw new PartnerSignatureError('digest_mismatch', 'Content-Digest (sha-256) does not match the body')
+  }
+}
+
+/**
+ * Verifies a partner request: profile, key, time window, signature, then the body's digest.
+ * Replay (the nonce seen before) is the caller's to check, against its store of nonces.
+ */
+export async function verifyRequest(request: SignedRequest, lookup: KeyLookup, now: Date): Promise<RequestSignature> {
+  const headers = lowerCased(request.headers)
+  const { params, input, signature } = parseSignature(headers, REQUEST_COMPONENTS, REQUEST_PARAMS)
+  if (params.get('tag') !== REQUEST_TAG) throw new PartnerSignatureError('malformed_signature', `tag must be ${REQUEST_TAG}`)
+  const nonce = params.get('nonce') as string
+  if (!NONCE.test(nonce)) throw new PartnerSignatureError('malformed_signature', 'the nonce must be 16 to 64 base64url characters')
+  const key = lookup(params.get('keyid') as string)
+  if (!key) throw new PartnerSignatureError('unknown_key', 'keyid names no partner-auth key of a registered partner')
+  const created = params.get('created') as number
+  const expires = params.get('expires') as number
+  const seconds = now.getTime() / 1000
+  if (expires <= created || expires - created > REQUEST_LIFETIME_S) throw new PartnerSignatureError('outside_clock_window', `expires must follow created by at most ${REQUEST_LIFETIME_S} s`)
+  if (created > seconds + CLOCK_SKEW_S || expires < seconds - CLOCK_SKEW_S) {
+    throw new PartnerSignatureError('outside_clock_window', `the request was signed for ${new Date(created * 1000).toISOString()} to ${new Date(expires * 1000).toISOString()}; it is ${now.toISOString()} here`)
+  }
+  await checkSignature(key, signatureBase(REQUEST_COMPONENTS, input, { method: request.method, url: request.url, headers }), signature)
+  await checkDigest(headers, request.body)
+  return { key, nonce, created: new Date(created * 1000), expires: new Date(expires * 1000) }
+}
+
+/** Verifies the answer to a request this region signed: profile, the partner's key, signature, digest. */
+export async function verifyResponse(response: SignedResponse, request: SignedRequest, lookup: KeyLookup, expectedRegion: string): Promise<VerifyingKey> {
+  const headers = lowerCased(response.headers)
+  const { params, input, signature } = parseSignature(headers, RESPONSE_COMPONENTS, RESPONSE_PARAMS)
+  if (params.get('tag') !== RESPONSE_TAG) throw new PartnerSignatureError('malformed_signature', `tag must be ${RESPONSE_TAG}`)
+  const key = lookup(params.get('keyid') as string)
+  if (!key || key.region !== expectedRegion) throw new PartnerSignatureError('unknown_key', `the answer is not signed by a partner-auth key of ${expectedRegion}`)
+  const base = signatureBase(RESPONSE_COMPONENTS, input, { status: response.status, headers }, { method: request.method, url: request.url, headers: lowerCased(request.headers) })
+  await checkSignature(key, base, signature)
+  await checkDigest(headers, response.body)
+  return key
+}
+
+/** A fresh nonce: 128 random bits, base64url. */
+export function newNonce(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16))
+  return base64(bytes).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '')
+}
