@@ -1,4 +1,4 @@
-import { httpbis } from 'http-message-signatures'
+import { httpbis, type Request as HttpRequest, type Response as HttpResponse } from 'http-message-signatures'
 import { parseDictionary, serializeInnerList, type InnerList } from 'structured-headers'
 import { TongbanError } from '../../core/errors'
 
@@ -93,10 +93,10 @@ function lowerCased(headers: Record<string, string>): Record<string, string> {
 }
 
 /** The RFC 9421 signature base of a message over the given components and parameters. */
-export function signatureBase(components: string[], params: InnerList, message: httpbis.Request | httpbis.Response, request?: httpbis.Request): string {
+export function signatureBase(components: string[], params: InnerList, message: HttpRequest | HttpResponse, request?: HttpRequest): string {
   const base = request
-    ? httpbis.createSignatureBase({ fields: components }, message as httpbis.Response, request)
-    : httpbis.createSignatureBase({ fields: components }, message as httpbis.Request)
+    ? httpbis.createSignatureBase({ fields: components }, message as HttpResponse, request)
+    : httpbis.createSignatureBase({ fields: components }, message as HttpRequest)
   base.push(['"@signature-params"', [serializeInnerList(params)]])
   return httpbis.formatSignatureBase(base)
 }

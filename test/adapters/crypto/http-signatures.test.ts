@@ -155,7 +155,7 @@ describe('the tongban partner profile', () => {
   it('an answer verifies only for the request it answers, from the partner it was sent to', async () => {
     const { other, lookup, request } = await setUp()
     const answer = encoder.encode('{"indication":"TOTAL_PASSED"}')
-    const headers = { 'content-type': 'application/json', ...(await signResponse({ status: 200, body: answer }, request, { keyid: 'k-lg', privateKey: other.privateKey }, now)) }
+    const headers: Record<string, string> = { 'content-type': 'application/json', ...(await signResponse({ status: 200, body: answer }, request, { keyid: 'k-lg', privateKey: other.privateKey }, now)) }
     const response = { status: 200, headers, body: answer }
     expect((await verifyResponse(response, request, lookup, '440307')).region).toBe('440307')
     expect(await refusal(verifyResponse(response, request, lookup, '360700'))).toBe('partner_unknown_key')
