@@ -70,6 +70,8 @@ export interface StoreTransaction extends ApplicationWrites {
 export interface Store extends ApplicationReads {
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>
   getLicence(id: string): Promise<Licence | undefined>
+  /** The licence with this GB/T 36904 number (one version), if any. */
+  findLicenceByNumber(number: string): Promise<Licence | undefined>
   listLicenceEvents(licenceId: string): Promise<LicenceEvent[]>
   listStatusLists(): Promise<StoredStatusList[]>
   /** Indices whose bit is set in a list: revoked or superseded for revocation, suspended for suspension. */
@@ -88,6 +90,12 @@ export type StatusBit = { known: true; set: boolean } | { known: false; reason: 
 
 /** Answers status list look-ups from memory; never fetches a URL named in a credential. */
 export interface StatusSource {
+  /**
+   * Brings a status list into memory before it is asked about, when it is one the source may
+   * fetch (a partner's, from the base its pinned trust list names); undefined when there is
+   * nothing to wait for, which is every own list.
+   */
+  prepare?(statusListCredential: string): Promise<void> | undefined
   statusBit(statusListCredential: string, index: number): StatusBit
 }
 

@@ -10,6 +10,8 @@ import { validationHook } from './routes/hook'
 import { licenceRoutes } from './routes/licences'
 import { matterRoutes } from './routes/matters'
 import { applicationRoutes } from './routes/applications'
+import { partnerApiRoutes } from './routes/partner-api'
+import { partnerAdminRoutes } from './routes/partners'
 import { sealRoutes } from './routes/seals'
 import { verifyRoutes } from './routes/verify'
 
@@ -79,6 +81,8 @@ export function createApp(deps: AppDeps) {
   app.route('/', adminRoutes(deps, validationHook))
   app.route('/', matterRoutes(deps, validationHook))
   app.route('/', applicationRoutes(deps, validationHook))
+  app.route('/', partnerAdminRoutes(deps, validationHook))
+  app.route('/', partnerApiRoutes(deps, validationHook))
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' })
   app.doc31('/openapi.json', {

@@ -3,7 +3,13 @@ import type { Licence } from '../core/licence/licence'
 import type { LicenceServiceDeps } from '../core/licence/licence-service'
 import type { PdfSealer } from '../core/seal/seal'
 import type { SealServiceDeps } from '../core/seal/seal-service'
-import type { Clock, Publication, Store, TrustAnchor } from '../core/ports'
+import type { Clock, JwsSigner, Publication, Store, TrustAnchor } from '../core/ports'
+import type { PartnerCallRecord, PartnerScope } from '../core/partner/scope'
+import type { SigningKey } from '../adapters/crypto/http-signatures'
+import type { PartnerClient } from '../adapters/partner/partner-client'
+import type { PartnerRegistry } from '../adapters/partner/partner-registry'
+import type { RateLimiter } from '../adapters/partner/rate-limiter'
+import type { MemoryTrustStore } from '../adapters/memory/trust-store'
 import type { VerifierDeps } from '../core/verification/verify-credential'
 import type { PdfVerifierDeps } from '../core/verification/verify-pdf'
 
@@ -29,6 +35,22 @@ export interface MatterDirectory {
   partnerMatters(at: Date): Array<{ region: { code: string; name: string }; matterCodes: string[] }>
 }
 
+/** The partner side of the service: registry, signed calls both ways, scope and rate, the audit of every call. */
+export interface PartnerDeps {
+  clock: Clock
+  registry: PartnerRegistry
+  client: PartnerClient
+  trust: Pick<MemoryTrustStore, 'findRegionKey' | 'regionKeys'>
+  nonces: { claimNonce(region: string, nonce: string, expiresAt: Date, now: Date): Promise<boolean> }
+  /** This region's partner-auth key: signs its requests and answers. */
+  signingKey: SigningKey
+  /** This region's attestation key: signs verification receipts. */
+  attestation: JwsSigner
+  scope: PartnerScope
+  limiter: RateLimiter
+  record(call: PartnerCallRecord): Promise<void>
+}
+
 /** Everything the HTTP app needs, built by a runtime entry (Node or Workers). */
 export interface AppDeps {
   region: { code: string; name: string }
@@ -49,5 +71,6 @@ export interface AppDeps {
   trustAnchors: TrustAnchors
   matterDirectory: MatterDirectory
   applications: ApplicationServiceDeps
+  partners: PartnerDeps
   log: Logger
 }

@@ -2,7 +2,14 @@ import type { IssuerIdentity } from '../core/licence/credential'
 import { createJwsSigner } from '../adapters/crypto/jws-signer'
 import type { RegionPki } from '../adapters/crypto/pki'
 import { createPublication } from '../adapters/crypto/publication'
-import { buildTrustListContent, trustedSignersOf } from '../adapters/crypto/trust-list'
+import { buildTrustListContent, trustedKeysOf, trustedSignersOf } from '../adapters/crypto/trust-list'
+import { kidOf } from '../adapters/crypto/jws-signer'
+import { createPartnerClient } from '../adapters/partner/partner-client'
+import { createPartnerRegistry } from '../adapters/partner/partner-registry'
+import { combinedStatus, PartnerStatusLists } from '../adapters/partner/partner-status'
+import { RateLimiter } from '../adapters/partner/rate-limiter'
+import { createPgPartnerStore } from '../adapters/postgres/pg-partner-store'
+import type { PartnerCallRecord, PartnerScope } from '../core/partner/scope'
 import { StatusRegistry } from '../adapters/memory/status-registry'
 import { MemoryTrustStore } from '../adapters/memory/trust-store'
 import { createPgStore } from '../adapters/postgres/pg-store'
@@ -44,13 +51,23 @@ export interface RuntimeParts {
   clock?: Clock
   /** Tests replace the document signer to simulate failures mid-issuance. */
   wrapSigner?: (signer: JwsSigner) => JwsSigner
+  /** How partner documents and APIs are reached; tests route it to other in-process apps. */
+  fetch?: typeof fetch
+  /** A partner's status list is fetched again when the copy held is older than this. */
+  partnerStatusMaxAgeMs?: number
 }
+
+/** Until an agreement is signed by both regions nothing partner-facing is allowed. */
+const NO_AGREEMENTS: PartnerScope = { agreementWith: () => undefined, verifiableFields: () => undefined }
 
 export interface BuiltDeps {
   deps: AppDeps
   statusRegistry: StatusRegistry
   trustStore: MemoryTrustStore
 }
+
+/** Partner status lists are fetched again after a minute: a partner's revocation is seen here within about that. */
+export const PARTNER_STATUS_MAX_AGE_MS = 60_000
 
 /** Builds the app's dependencies from a database and a PKI; shared by the Node and Workers entries. */
 export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
@@ -72,7 +89,7 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
 
   const content = await buildTrustListContent(pki, { ...config.region, baseUrl: config.publicUrl }, config.bureau, statusRegistry.baseUrl)
   const trustStore = new MemoryTrustStore()
-  trustStore.replaceRegion(config.region.code, await trustedSignersOf(content))
+  trustStore.replaceRegion(config.region.code, await trustedSignersOf(content), await trustedKeysOf(content))
   const publication = await createPublication(pki, content, store, clock)
   await publication.trustList()
 
@@ -119,6 +136,16 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
     licences,
     partnersAccepting: (matterCode, at) => matterDirectory.partnerMatters(at).filter((p) => p.matterCodes.includes(matterCode)).map((p) => p.region),
   }
+  const fetcher = parts.fetch ?? ((input, init) => fetch(input, init))
+  const partnerStore = createPgPartnerStore(db)
+  const registry = createPartnerRegistry({ store: partnerStore, trust: trustStore, certificates: certificateTrust, fetch: fetcher, clock, ownRegion: config.region.code, log })
+  await registry.load()
+  const partnerStatus = new PartnerStatusLists({ fetch: fetcher, trust: trustStore, clock, partnerOf: (url) => registry.partnerOfStatusList(url), maxAgeMs: parts.partnerStatusMaxAgeMs ?? PARTNER_STATUS_MAX_AGE_MS })
+  const status = combinedStatus(statusRegistry, partnerStatus)
+  const partnerAuthKey = pki['partner-auth']
+  if (!partnerAuthKey.privateKey) throw new Error('the PKI bundle has no partner-auth private key')
+  const signingKey = { keyid: await kidOf(partnerAuthKey.certificate), privateKey: partnerAuthKey.privateKey }
+  const recordPartnerCall = async (call: PartnerCallRecord) => log.info({ partnerCall: call }, `partner call ${call.direction} ${call.method} ${call.path} ${call.status}`)
 
   const deps: AppDeps = {
     region: config.region,
@@ -128,7 +155,7 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
     clock,
     store,
     licences,
-    verifier: { trust: trustStore, status: statusRegistry },
+    verifier: { trust: trustStore, status },
     statusLists: statusRegistry,
     publication,
     seals,
@@ -145,7 +172,7 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
     }),
     pdfVerifier: {
       trust: trustStore,
-      status: statusRegistry,
+      status,
       gather: gatherPdfEvidence,
       certificate: (signer, carried) => certificateTrust.evidence(signer, carried),
       sealOf: (sha256) => sealRegistry.sealOf(sha256),
@@ -154,6 +181,18 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
     trustAnchors,
     matterDirectory,
     applications,
+    partners: {
+      clock,
+      registry,
+      client: createPartnerClient({ registry, trust: trustStore, signingKey, clock, fetch: fetcher, record: recordPartnerCall }),
+      trust: trustStore,
+      nonces: partnerStore,
+      signingKey,
+      attestation: await createJwsSigner(pki['attestation-signer']),
+      scope: NO_AGREEMENTS,
+      limiter: new RateLimiter(),
+      record: recordPartnerCall,
+    },
     log,
   }
   return { deps, statusRegistry, trustStore }

@@ -18,6 +18,8 @@ export interface TestAppOptions {
   pki?: RegionPki
   sealKek?: Uint8Array
   wrapSigner?: (signer: JwsSigner) => JwsSigner
+  fetch?: typeof fetch
+  partnerStatusMaxAgeMs?: number
 }
 
 export interface TestApp extends BuiltDeps {
@@ -63,6 +65,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     log,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.wrapSigner ? { wrapSigner: options.wrapSigner } : {}),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.partnerStatusMaxAgeMs !== undefined ? { partnerStatusMaxAgeMs: options.partnerStatusMaxAgeMs } : {}),
   })
   const app = createApp(built.deps)
   return {

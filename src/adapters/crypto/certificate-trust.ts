@@ -3,7 +3,7 @@ import { certificateFingerprint, x509 } from './x509'
 import { buildChain } from './x509-chain'
 
 /**
- * Whom a PDF signature may chain to: this region's root, and the trust anchors an admin added
+ * Whom a PDF signature may chain to: this region's root, its partners' pinned roots, and the trust anchors an admin added
  * (a national root, a commercial or bank CA, or one self-signed certificate trusted as it is).
  * Intermediates come from the region's own CAs and from the certificates the CMS carries; the
  * CMS never supplies a root.
@@ -11,6 +11,8 @@ import { buildChain } from './x509-chain'
 export class CertificateTrust {
   private anchors: x509.X509Certificate[] = []
   private anchorFingerprints = new Set<string>()
+  /** Partner regions' roots and CAs, from their pinned trust lists. */
+  private partners = new Map<string, { roots: x509.X509Certificate[]; intermediates: x509.X509Certificate[] }>()
 
   constructor(
     private readonly regionRoots: x509.X509Certificate[],
@@ -21,6 +23,11 @@ export class CertificateTrust {
     const fingerprints = new Set(await Promise.all(certificates.map((c) => certificateFingerprint(c))))
     this.anchors = certificates
     this.anchorFingerprints = fingerprints
+  }
+
+  replacePartner(regionCode: string, authorities: { roots: x509.X509Certificate[]; intermediates: x509.X509Certificate[] } | undefined): void {
+    if (authorities) this.partners.set(regionCode, authorities)
+    else this.partners.delete(regionCode)
   }
 
   async evidence(signerDer: Uint8Array, carried: Uint8Array[]): Promise<CertificateEvidence | undefined> {
@@ -36,7 +43,8 @@ export class CertificateTrust {
       // A certificate trusted as it is (e.g. a self-signed enterprise certificate an admin added).
       return { ...summary, chain: { trusted: true, path: [`${signer.subject} (trust anchor)`], windows: [{ subject: signer.subject, notBefore: signer.notBefore, notAfter: signer.notAfter }] } }
     }
-    const intermediates = [...this.regionIntermediates]
+    const partners = [...this.partners.values()]
+    const intermediates = [...this.regionIntermediates, ...partners.flatMap((p) => p.intermediates)]
     for (const der of carried) {
       try {
         intermediates.push(new x509.X509Certificate(der as Uint8Array<ArrayBuffer>))
@@ -44,6 +52,6 @@ export class CertificateTrust {
         // A certificate the CMS carries that cannot be read simply helps no path.
       }
     }
-    return { ...summary, chain: await buildChain(signer, intermediates, [...this.regionRoots, ...this.anchors]) }
+    return { ...summary, chain: await buildChain(signer, intermediates, [...this.regionRoots, ...partners.flatMap((p) => p.roots), ...this.anchors]) }
   }
 }

@@ -184,3 +184,34 @@ export async function trustedSignersOf(list: TrustListContent): Promise<TrustedS
   }
   return signers
 }
+
+/** A partner-auth or attestation key a region's trust list names, whose certificate chains to the list's root. */
+export interface TrustedRegionKey {
+  kid: string
+  role: 'partner-auth' | 'attestation-signer'
+  publicKey: CryptoKey
+  region: { code: string; name: string }
+  notBefore: Date
+  notAfter: Date
+}
+
+/** The keys a region authenticates itself with (partner-auth) and attests with (attestation-signer). */
+export async function trustedKeysOf(list: TrustListContent): Promise<TrustedRegionKey[]> {
+  const roots = certificatesOf(list, 'root')
+  const intermediates = certificatesOf(list, 'issuing-ca')
+  const keys: TrustedRegionKey[] = []
+  for (const entry of list.certificates) {
+    if (entry.role !== 'partner-auth' && entry.role !== 'attestation-signer') continue
+    const certificate = new x509.X509Certificate(fromBase64(entry.certificate))
+    const kid = await kidOf(certificate)
+    if (entry.kid !== kid || entry.alg !== 'ES256') continue
+    if (!(await buildChain(certificate, intermediates, roots)).trusted) continue
+    keys.push({ kid, role: entry.role, publicKey: await publicCryptoKey(certificate), region: { code: list.region.code, name: list.region.name }, notBefore: certificate.notBefore, notAfter: certificate.notAfter })
+  }
+  return keys
+}
+
+/** The region's CA certificates a PDF signature of its may chain through: roots, and the issuing and seal CAs. */
+export function certificateAuthoritiesOf(list: TrustListContent): { roots: x509.X509Certificate[]; intermediates: x509.X509Certificate[] } {
+  return { roots: certificatesOf(list, 'root'), intermediates: [...certificatesOf(list, 'issuing-ca'), ...certificatesOf(list, 'seal-ca')] }
+}

@@ -133,6 +133,35 @@ CREATE TABLE trust_anchors (
 `,
   },
   {
+    id: '005_partners',
+    sql: `
+CREATE TABLE partners (
+  code text PRIMARY KEY,
+  name text NOT NULL,
+  descriptor_url text NOT NULL,
+  root_sha256 text NOT NULL,
+  base_url text NOT NULL,
+  trust_list_jws text NOT NULL,
+  trust_list_sequence integer NOT NULL,
+  trust_list_hash text NOT NULL,
+  trust_list_valid_until timestamptz NOT NULL,
+  registered_at timestamptz NOT NULL,
+  refreshed_at timestamptz NOT NULL,
+  last_attempt_at timestamptz NOT NULL,
+  last_problem text
+);
+
+-- Nonces of accepted partner requests, kept until their signature expires: a nonce seen twice is a replay.
+CREATE TABLE partner_nonces (
+  region text NOT NULL,
+  nonce text NOT NULL,
+  expires_at timestamptz NOT NULL,
+  PRIMARY KEY (region, nonce)
+);
+CREATE INDEX partner_nonces_expiry ON partner_nonces (expires_at);
+`,
+  },
+  {
     id: '006_applications',
     sql: `
 CREATE TABLE applications (

@@ -138,6 +138,10 @@ export function createPgStore(db: SqlClient): Store {
       const [row] = await db.query<LicenceRow>('SELECT * FROM licences WHERE id = $1', [id])
       return row ? toLicence(row) : undefined
     },
+    async findLicenceByNumber(number) {
+      const [row] = await db.query<LicenceRow>('SELECT * FROM licences WHERE number = $1', [number])
+      return row ? toLicence(row) : undefined
+    },
     async listLicenceEvents(licenceId): Promise<LicenceEvent[]> {
       const rows = await db.query<{ action: LicenceEvent['action']; reason: string | null; actor: string; at: Date }>(
         'SELECT action, reason, actor, at FROM licence_events WHERE licence_id = $1 ORDER BY id',

@@ -158,6 +158,9 @@ export async function gatherJwsEvidence(input: string, trust: TrustStore, status
   evidence.claimsProblem = reading.problem
   for (const entry of reading.claims?.status ?? []) {
     if (entry.purpose === 'revocation' || entry.purpose === 'suspension') {
+      // Only under the signer's own status base: a partner's list is fetched from where its trust list says, never from a URL the token picks.
+      const pending = evidence.signatureValid && entry.url.startsWith(evidence.signer?.statusListBase ?? '\u0000') ? status.prepare?.(entry.url) : undefined
+      if (pending) await pending
       evidence.status[entry.purpose] = { statusListCredential: entry.url, index: entry.index, bit: status.statusBit(entry.url, entry.index) }
     }
   }

@@ -1,0 +1,115 @@
+import type { Context, MiddlewareHandler } from 'hono'
+import { PartnerSignatureError, signResponse, verifyRequest, type SignedRequest } from '../../adapters/crypto/http-signatures'
+import { TongbanError } from '../../core/errors'
+import type { PartnerDeps } from '../deps'
+import { errorToProblem } from '../problem'
+
+export type PartnerVariables = { partner: { code: string; name: string }; partnerRequest: SignedRequest }
+
+/** Partners that exceed their agreement's rate. */
+export class PartnerRateLimitedError extends TongbanError {
+  readonly code = 'partner_rate_limited'
+  readonly status = 429
+}
+
+/** A partner call outside what the agreement allows (no agreement in force, a licence type or matter it does not cover). */
+export class OutsideAgreementError extends TongbanError {
+  readonly code: string
+  readonly status = 403
+  constructor(code: 'no_active_agreement' | 'outside_agreement', message: string) {
+    super(message)
+    this.code = code
+  }
+}
+
+function headersOf(c: Context): Record<string, string> {
+  const headers: Record<string, string> = {}
+  c.req.raw.headers.forEach((value, name) => {
+    headers[name] = value
+  })
+  return headers
+}
+
+/**
+ * The partner API's door (X-Road style: deny by default, sign and log every message). A request
+ * must carry a valid RFC 9421 signature by the partner-auth key of a registered partner whose
+ * trust list is current, inside its clock window, with a nonce never seen before; anything else
+ * is a 401 problem. Every answer to a request with a well-formed signature is itself signed,
+ * bound to that request, refusals included; and every call, accepted or not, is recorded in
+ * the audit log.
+ */
+export function partnerAuth(deps: PartnerDeps, publicUrl: string, log: (error: unknown) => void): MiddlewareHandler<{ Variables: PartnerVariables }> {
+  return async (c, next) => {
+    const body = new Uint8Array(await c.req.arrayBuffer())
+    const url = new URL(c.req.url)
+    const request: SignedRequest = { method: c.req.method, url: `${publicUrl}${url.pathname}${url.search}`, headers: headersOf(c), body }
+    const now = deps.clock.now()
+    let partner: { code: string; name: string } | undefined
+    let nonce: string | null = null
+    let keyid: string | null = null
+    try {
+      const verified = await verifyRequest(
+        request,
+        (kid) => {
+          const key = deps.trust.findRegionKey(kid, 'partner-auth')
+          return key && deps.registry.trusted(key.region.code) ? { keyid: kid, publicKey: key.publicKey, region: key.region.code } : undefined
+        },
+        now,
+      )
+      keyid = verified.key.keyid
+      nonce = verified.nonce
+      if (!(await deps.nonces.claimNonce(verified.key.region, verified.nonce, new Date(verified.expires.getTime() + 60_000), now))) {
+        throw new PartnerSignatureError('replayed', 'this nonce was used before: the request is a replay')
+      }
+      const known = deps.registry.trusted(verified.key.region)
+      partner = { code: verified.key.region, name: known?.name ?? verified.key.region }
+      c.set('partner', partner)
+      c.set('partnerRequest', request)
+      await next()
+    } catch (error) {
+      c.res = errorToProblem(error, c, log)
+    }
+    const answer = new Uint8Array(await c.res.clone().arrayBuffer())
+    const response = c.res
+    if (request.headers['signature-input'] !== undefined && request.headers.signature !== undefined) {
+      try {
+        const signed = await signResponse({ status: response.status, body: answer }, request, deps.signingKey, deps.clock.now())
+        const headers = new Headers(response.headers)
+        for (const [name, value] of Object.entries(signed)) headers.set(name, value)
+        c.res = new Response(answer, { status: response.status, headers })
+      } catch {
+        // A request whose signature fields cannot even be parsed cannot be answered bound to them; its refusal goes unsigned.
+      }
+    }
+    const code = c.res.status >= 400 ? ((JSON.parse(new TextDecoder().decode(answer) || '{}') as { code?: string }).code ?? null) : null
+    await deps.record({
+      direction: 'in',
+      partner: partner?.code ?? null,
+      method: request.method,
+      path: url.pathname,
+      status: c.res.status,
+      code,
+      nonce,
+      keyid,
+      requestDigest: request.headers['content-digest'] ?? null,
+      responseDigest: c.res.headers.get('content-digest'),
+    })
+  }
+}
+
+/** The agreement in force with the calling partner, within its rate; otherwise 403 or 429. */
+export function requireAgreement(deps: PartnerDeps): MiddlewareHandler<{ Variables: PartnerVariables & { agreement: { id: string } } }> {
+  return async (c, next) => {
+    const partner = c.get('partner')
+    const now = deps.clock.now()
+    const agreement = deps.scope.agreementWith(partner.code, now)
+    if (!agreement) throw new OutsideAgreementError('no_active_agreement', `no agreement with ${partner.code} is in force: both regions must have signed one and it must be inside its validity`)
+    const taken = deps.limiter.take(partner.code, agreement.rateLimit, now.getTime())
+    if (!taken.allowed) {
+      c.header('Retry-After', String(taken.retryAfterS))
+      throw new PartnerRateLimitedError(`the agreement allows ${agreement.rateLimit.requests} requests per ${agreement.rateLimit.perSeconds} s`)
+    }
+    c.set('agreement', agreement)
+    await next()
+  }
+}

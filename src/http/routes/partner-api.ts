@@ -1,0 +1,53 @@
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { verifyForPartner } from '../../core/partner/partner-verify'
+import type { AppDeps } from '../deps'
+import { partnerAuth, requireAgreement, type PartnerVariables } from '../middleware/partner-auth'
+import { MAX_CREDENTIAL_LENGTH, problems, VerificationReportSchema } from '../schemas'
+import type { Hook } from './hook'
+
+export const PartnerVerifyRequestSchema = z
+  .object({
+    credential: z.string().min(1).max(MAX_CREDENTIAL_LENGTH).optional().openapi({ description: 'A licence credential of this region (compact JWS)' }),
+    qr: z.string().min(1).max(8192).optional().openapi({ description: 'The QR payload of one of this region’s licence PDFs' }),
+    number: z.string().min(1).max(128).optional().openapi({ description: 'A GB/T 36904 licence number issued here' }),
+    receipt: z.boolean().optional().openapi({ description: 'Also return a signed receipt of this verification' }),
+    purpose: z.string().trim().min(1).max(200).optional().openapi({ description: 'Why the partner asks, recorded in the receipt and the audit log' }),
+  })
+  .strict()
+  .refine((body) => [body.credential, body.qr, body.number].filter((v) => v !== undefined).length === 1, { message: 'give exactly one of credential, qr or number' })
+  .openapi('PartnerVerifyRequest')
+
+export const PartnerVerifyAnswerSchema = z
+  .object({ report: VerificationReportSchema, receipt: z.string().optional().openapi({ description: 'Compact JWS, typ tongban-receipt+jwt, by the attestation-signer key in this region’s trust list' }) })
+  .openapi('PartnerVerifyAnswer')
+
+/** The partner API: every route behind the RFC 9421 door, and those that act on an agreement behind it too. */
+export function partnerApiRoutes(deps: AppDeps, hook: Hook) {
+  const app = new OpenAPIHono<{ Variables: PartnerVariables & { agreement: { id: string } } }>({ defaultHook: hook })
+  app.use('/v1/partner/*', partnerAuth(deps.partners, deps.publicUrl, (error) => deps.log.error({ err: error }, 'unhandled error in the partner API')))
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/partner/verify',
+      middleware: [requireAgreement(deps.partners)] as const,
+      tags: ['partner'],
+      summary: 'A partner region verifies one of this region’s licences; it sees the fields the agreement discloses to it',
+      description: 'Requests and answers are signed with HTTP Message Signatures (RFC 9421) as contracts/partner-api.md says.',
+      request: { body: { content: { 'application/json': { schema: PartnerVerifyRequestSchema } }, required: true } },
+      responses: { 200: { description: 'The report, disclosed per the agreement', content: { 'application/json': { schema: PartnerVerifyAnswerSchema } } }, ...problems(400, 401, 403, 404, 422, 429) },
+    }),
+    async (c) => {
+      const body = c.req.valid('json')
+      const { receipt, purpose, credential, qr, number } = body
+      const asked = credential !== undefined ? { credential } : qr !== undefined ? { qr } : { number: number as string }
+      const answer = await verifyForPartner(
+        { verifier: deps.verifier, scope: deps.partners.scope, store: deps.store, attestation: deps.partners.attestation, clock: deps.clock, region: deps.region, publicUrl: deps.publicUrl },
+        c.get('partner').code,
+        { ...asked, ...(receipt !== undefined ? { receipt } : {}), ...(purpose !== undefined ? { purpose } : {}) },
+      )
+      return c.json(answer, 200)
+    },
+  )
+  return app
+}
