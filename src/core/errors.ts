@@ -106,3 +106,13 @@ export class ServiceUnavailableError extends TongbanError {
     this.code = code
   }
 }
+
+/** A partner call outside what the agreement allows: none in force, or a licence type or matter it does not cover. */
+export class OutsideAgreementError extends TongbanError {
+  readonly code: string
+  readonly status = 403
+  constructor(code: 'no_active_agreement' | 'outside_agreement', message: string) {
+    super(message)
+    this.code = code
+  }
+}

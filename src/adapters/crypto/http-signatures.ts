@@ -29,17 +29,22 @@ const ECDSA = { name: 'ECDSA', hash: 'SHA-256' }
 const NONCE = /^[A-Za-z0-9_-]{16,64}$/
 
 /** Why a partner message's signature was refused; each reason is its own stable problem code. */
-export type SignatureRefusal = 'unsigned' | 'malformed_signature' | 'unknown_key' | 'bad_signature' | 'outside_clock_window' | 'digest_mismatch' | 'replayed'
+export type SignatureRefusal =
+  | 'partner_unsigned'
+  | 'partner_malformed_signature'
+  | 'partner_unknown_key'
+  | 'partner_bad_signature'
+  | 'partner_outside_clock_window'
+  | 'partner_digest_mismatch'
+  | 'partner_replayed'
 
 export class PartnerSignatureError extends TongbanError {
   readonly status = 401
-  readonly code: string
   constructor(
-    readonly reason: SignatureRefusal,
+    readonly code: SignatureRefusal,
     message: string,
   ) {
     super(message)
-    this.code = `partner_${reason}`
   }
 }
 
@@ -158,35 +163,35 @@ interface ParsedSignature {
 function parseSignature(headers: Record<string, string>, components: string[], paramNames: string[]): ParsedSignature {
   const inputField = headers['signature-input']
   const signatureField = headers.signature
-  if (inputField === undefined && signatureField === undefined) throw new PartnerSignatureError('unsigned', 'the message carries no Signature-Input and Signature (RFC 9421)')
-  if (inputField === undefined || signatureField === undefined) throw new PartnerSignatureError('malformed_signature', 'Signature-Input and Signature must come together')
+  if (inputField === undefined && signatureField === undefined) throw new PartnerSignatureError('partner_unsigned', 'the message carries no Signature-Input and Signature (RFC 9421)')
+  if (inputField === undefined || signatureField === undefined) throw new PartnerSignatureError('partner_malformed_signature', 'Signature-Input and Signature must come together')
   let inputs: ReturnType<typeof parseDictionary>
   let signatures: ReturnType<typeof parseDictionary>
   try {
     inputs = parseDictionary(inputField)
     signatures = parseDictionary(signatureField)
   } catch {
-    throw new PartnerSignatureError('malformed_signature', 'Signature-Input or Signature is not a structured field dictionary')
+    throw new PartnerSignatureError('partner_malformed_signature', 'Signature-Input or Signature is not a structured field dictionary')
   }
-  if (inputs.size !== 1 || signatures.size !== 1) throw new PartnerSignatureError('malformed_signature', `exactly one signature, labelled ${SIGNATURE_LABEL}, is accepted`)
+  if (inputs.size !== 1 || signatures.size !== 1) throw new PartnerSignatureError('partner_malformed_signature', `exactly one signature, labelled ${SIGNATURE_LABEL}, is accepted`)
   const input = inputs.get(SIGNATURE_LABEL)
   const signature = signatures.get(SIGNATURE_LABEL)
   if (!input || !signature || !Array.isArray(input[0]) || !(signature[0] instanceof ArrayBuffer)) {
-    throw new PartnerSignatureError('malformed_signature', `the signature must be labelled ${SIGNATURE_LABEL}: an inner list of components, and a byte sequence`)
+    throw new PartnerSignatureError('partner_malformed_signature', `the signature must be labelled ${SIGNATURE_LABEL}: an inner list of components, and a byte sequence`)
   }
   const covered = (input as InnerList)[0].map((item) => serializeInnerList([[item], new Map()]).slice(1, -1))
   const expected = components.map((c) => (c.startsWith('"') ? c : `"${c}"`))
   if (covered.length !== expected.length || covered.some((c, i) => c !== expected[i])) {
-    throw new PartnerSignatureError('malformed_signature', `the signature must cover exactly ${expected.join(' ')}; it covers ${covered.join(' ')}`)
+    throw new PartnerSignatureError('partner_malformed_signature', `the signature must cover exactly ${expected.join(' ')}; it covers ${covered.join(' ')}`)
   }
   const params = (input as InnerList)[1]
   const names = [...params.keys()]
   if (names.length !== paramNames.length || paramNames.some((name) => !params.has(name))) {
-    throw new PartnerSignatureError('malformed_signature', `the signature parameters must be exactly ${paramNames.join(', ')}`)
+    throw new PartnerSignatureError('partner_malformed_signature', `the signature parameters must be exactly ${paramNames.join(', ')}`)
   }
-  for (const name of ['created', 'expires']) if (params.has(name) && !Number.isInteger(params.get(name))) throw new PartnerSignatureError('malformed_signature', `${name} must be an integer`)
-  for (const name of ['nonce', 'keyid', 'alg', 'tag']) if (params.has(name) && typeof params.get(name) !== 'string') throw new PartnerSignatureError('malformed_signature', `${name} must be a string`)
-  if (params.get('alg') !== SIGNATURE_ALG) throw new PartnerSignatureError('malformed_signature', `alg must be ${SIGNATURE_ALG}`)
+  for (const name of ['created', 'expires']) if (params.has(name) && !Number.isInteger(params.get(name))) throw new PartnerSignatureError('partner_malformed_signature', `${name} must be an integer`)
+  for (const name of ['nonce', 'keyid', 'alg', 'tag']) if (params.has(name) && typeof params.get(name) !== 'string') throw new PartnerSignatureError('partner_malformed_signature', `${name} must be a string`)
+  if (params.get('alg') !== SIGNATURE_ALG) throw new PartnerSignatureError('partner_malformed_signature', `alg must be ${SIGNATURE_ALG}`)
   return { params, input: input as InnerList, signature: new Uint8Array(signature[0] as ArrayBuffer) }
 }
 
@@ -197,7 +202,7 @@ async function checkSignature(key: VerifyingKey, base: string, signature: Uint8A
   } catch {
     valid = false
   }
-  if (!valid) throw new PartnerSignatureError('bad_signature', 'the signature does not verify with the sender’s partner-auth key')
+  if (!valid) throw new PartnerSignatureError('partner_bad_signature', 'the signature does not verify with the sender’s partner-auth key')
 }
 
 async function checkDigest(headers: Record<string, string>, body: Uint8Array): Promise<void> {
@@ -205,12 +210,12 @@ async function checkDigest(headers: Record<string, string>, body: Uint8Array): P
   try {
     members = parseDictionary(headers['content-digest'] ?? '')
   } catch {
-    throw new PartnerSignatureError('digest_mismatch', 'Content-Digest is not a structured field dictionary')
+    throw new PartnerSignatureError('partner_digest_mismatch', 'Content-Digest is not a structured field dictionary')
   }
   const given = members.get('sha-256')?.[0]
   const expected = new Uint8Array(await crypto.subtle.digest('SHA-256', body as BufferSource))
   if (!(given instanceof ArrayBuffer) || base64(new Uint8Array(given)) !== base64(expected)) {
-    throw new PartnerSignatureError('digest_mismatch', 'Content-Digest (sha-256) does not match the body')
+    throw new PartnerSignatureError('partner_digest_mismatch', 'Content-Digest (sha-256) does not match the body')
   }
 }
 
@@ -221,17 +226,17 @@ async function checkDigest(headers: Record<string, string>, body: Uint8Array): P
 export async function verifyRequest(request: SignedRequest, lookup: KeyLookup, now: Date): Promise<RequestSignature> {
   const headers = lowerCased(request.headers)
   const { params, input, signature } = parseSignature(headers, REQUEST_COMPONENTS, REQUEST_PARAMS)
-  if (params.get('tag') !== REQUEST_TAG) throw new PartnerSignatureError('malformed_signature', `tag must be ${REQUEST_TAG}`)
+  if (params.get('tag') !== REQUEST_TAG) throw new PartnerSignatureError('partner_malformed_signature', `tag must be ${REQUEST_TAG}`)
   const nonce = params.get('nonce') as string
-  if (!NONCE.test(nonce)) throw new PartnerSignatureError('malformed_signature', 'the nonce must be 16 to 64 base64url characters')
+  if (!NONCE.test(nonce)) throw new PartnerSignatureError('partner_malformed_signature', 'the nonce must be 16 to 64 base64url characters')
   const key = lookup(params.get('keyid') as string)
-  if (!key) throw new PartnerSignatureError('unknown_key', 'keyid names no partner-auth key of a registered partner')
+  if (!key) throw new PartnerSignatureError('partner_unknown_key', 'keyid names no partner-auth key of a registered partner')
   const created = params.get('created') as number
   const expires = params.get('expires') as number
   const seconds = now.getTime() / 1000
-  if (expires <= created || expires - created > REQUEST_LIFETIME_S) throw new PartnerSignatureError('outside_clock_window', `expires must follow created by at most ${REQUEST_LIFETIME_S} s`)
+  if (expires <= created || expires - created > REQUEST_LIFETIME_S) throw new PartnerSignatureError('partner_outside_clock_window', `expires must follow created by at most ${REQUEST_LIFETIME_S} s`)
   if (created > seconds + CLOCK_SKEW_S || expires < seconds - CLOCK_SKEW_S) {
-    throw new PartnerSignatureError('outside_clock_window', `the request was signed for ${new Date(created * 1000).toISOString()} to ${new Date(expires * 1000).toISOString()}; it is ${now.toISOString()} here`)
+    throw new PartnerSignatureError('partner_outside_clock_window', `the request was signed for ${new Date(created * 1000).toISOString()} to ${new Date(expires * 1000).toISOString()}; it is ${now.toISOString()} here`)
   }
   await checkSignature(key, signatureBase(REQUEST_COMPONENTS, input, { method: request.method, url: request.url, headers }), signature)
   await checkDigest(headers, request.body)
@@ -242,9 +247,9 @@ export async function verifyRequest(request: SignedRequest, lookup: KeyLookup, n
 export async function verifyResponse(response: SignedResponse, request: SignedRequest, lookup: KeyLookup, expectedRegion: string): Promise<VerifyingKey> {
   const headers = lowerCased(response.headers)
   const { params, input, signature } = parseSignature(headers, RESPONSE_COMPONENTS, RESPONSE_PARAMS)
-  if (params.get('tag') !== RESPONSE_TAG) throw new PartnerSignatureError('malformed_signature', `tag must be ${RESPONSE_TAG}`)
+  if (params.get('tag') !== RESPONSE_TAG) throw new PartnerSignatureError('partner_malformed_signature', `tag must be ${RESPONSE_TAG}`)
   const key = lookup(params.get('keyid') as string)
-  if (!key || key.region !== expectedRegion) throw new PartnerSignatureError('unknown_key', `the answer is not signed by a partner-auth key of ${expectedRegion}`)
+  if (!key || key.region !== expectedRegion) throw new PartnerSignatureError('partner_unknown_key', `the answer is not signed by a partner-auth key of ${expectedRegion}`)
   const base = signatureBase(RESPONSE_COMPONENTS, input, { status: response.status, headers }, { method: request.method, url: request.url, headers: lowerCased(request.headers) })
   await checkSignature(key, base, signature)
   await checkDigest(headers, response.body)

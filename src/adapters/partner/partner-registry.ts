@@ -8,12 +8,6 @@ import type { MemoryTrustStore } from '../memory/trust-store'
 import type { PgPartnerStore } from '../postgres/pg-partner-store'
 import { fetchText } from './fetch-text'
 
-export class PartnerNotFoundError extends NotFoundError {
-  constructor(code: string) {
-    super('partner_not_found', `no partner region ${code} is registered`)
-  }
-}
-
 export class PartnerPinConflictError extends TongbanError {
   readonly code = 'partner_pin_conflict'
   readonly status = 409
@@ -103,7 +97,7 @@ export function createPartnerRegistry(deps: PartnerRegistryDeps) {
 
   async function refresh(code: string): Promise<{ partner: Partner; outcome: RefreshOutcome }> {
     const partner = (await deps.store.get(code)) ?? undefined
-    if (!partner) throw new PartnerNotFoundError(code)
+    if (!partner) throw new NotFoundError('partner_not_found', `no partner region ${code} is registered`)
     const now = deps.clock.now()
     try {
       const { jws, list } = await fetchList(`${partner.baseUrl}/v1/trust-list`, partner.rootSha256)

@@ -1,4 +1,4 @@
-import { NotFoundError, ValidationError } from '../errors'
+import { NotFoundError, OutsideAgreementError, ValidationError } from '../errors'
 import { sha256Hex } from '../digest'
 import { jwsOfQrText } from '../licence/qr-payload'
 import type { Clock, JwsSigner, Store } from '../ports'
@@ -19,9 +19,6 @@ export interface PartnerVerifyDeps {
   region: { code: string; name: string }
   publicUrl: string
 }
-
-/** Why a partner's question about a licence is refused before any report is given. */
-export class OutsideAgreementScopeError extends ValidationError {}
 
 /** The report with only what the agreement discloses: the fields it names, and a person's identity number masked. */
 function disclosed(report: VerificationReport, fields: string[]): VerificationReport {
@@ -68,7 +65,7 @@ export async function verifyForPartner(
   if (full.licence) {
     const typeKey = full.licence.type.key ?? full.licence.type.code
     const fields = deps.scope.verifiableFields(partner, typeKey, at)
-    if (!fields) throw new OutsideAgreementScopeError('outside_agreement', `the agreement does not let ${partner} verify ${full.licence.type.name} (${typeKey}) licences`)
+    if (!fields) throw new OutsideAgreementError('outside_agreement', `the agreement does not let ${partner} verify ${full.licence.type.name} (${typeKey}) licences`)
     report = disclosed(full, fields)
   }
   if (!request.receipt) return { report }

@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import { PartnerSignatureError, signResponse, verifyRequest, type SignedRequest } from '../../adapters/crypto/http-signatures'
-import { TongbanError } from '../../core/errors'
+import { OutsideAgreementError, TongbanError } from '../../core/errors'
 import type { PartnerDeps } from '../deps'
 import { errorToProblem } from '../problem'
 
@@ -12,15 +12,6 @@ export class PartnerRateLimitedError extends TongbanError {
   readonly status = 429
 }
 
-/** A partner call outside what the agreement allows (no agreement in force, a licence type or matter it does not cover). */
-export class OutsideAgreementError extends TongbanError {
-  readonly code: string
-  readonly status = 403
-  constructor(code: 'no_active_agreement' | 'outside_agreement', message: string) {
-    super(message)
-    this.code = code
-  }
-}
 
 function headersOf(c: Context): Record<string, string> {
   const headers: Record<string, string> = {}
@@ -59,7 +50,7 @@ export function partnerAuth(deps: PartnerDeps, publicUrl: string, log: (error: u
       keyid = verified.key.keyid
       nonce = verified.nonce
       if (!(await deps.nonces.claimNonce(verified.key.region, verified.nonce, new Date(verified.expires.getTime() + 60_000), now))) {
-        throw new PartnerSignatureError('replayed', 'this nonce was used before: the request is a replay')
+        throw new PartnerSignatureError('partner_replayed', 'this nonce was used before: the request is a replay')
       }
       const known = deps.registry.trusted(verified.key.region)
       partner = { code: verified.key.region, name: known?.name ?? verified.key.region }
