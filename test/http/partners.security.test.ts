@@ -37,10 +37,10 @@ afterAll(() => pair.close())
 
 /** Sends a partner request to 龙岗 as 赣州 would, with the chance to spoil it on the way. */
 async function send(options: { body?: unknown; key?: SigningKey; now?: Date; nonce?: string; spoil?: (headers: Record<string, string>, body: Uint8Array) => { headers: Record<string, string>; body: Uint8Array } } = {}) {
-  let body = new TextEncoder().encode(JSON.stringify(options.body ?? { credential }))
+  let body: Uint8Array = new TextEncoder().encode(JSON.stringify(options.body ?? { credential }))
   let headers: Record<string, string> = { 'content-type': 'application/json', ...(await signRequest({ method: 'POST', url: VERIFY_URL, body }, options.key ?? gzKey, options.now ?? new Date(), options.nonce ?? nonce())) }
   if (options.spoil) ({ headers, body } = options.spoil(headers, body))
-  const response = await pair.lg.app.request('/v1/partner/verify', { method: 'POST', headers, body })
+  const response = await pair.lg.app.request('/v1/partner/verify', { method: 'POST', headers, body: body as BodyInit })
   return { response, problem: response.status >= 400 ? ((await response.clone().json()) as { code: string }) : undefined }
 }
 
