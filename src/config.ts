@@ -16,10 +16,25 @@ export interface Config {
   databaseUrl: string | undefined
   adminToken: string | undefined
   logLevel: string
+  /** Seconds between scheduled refreshes of each partner's trust list. */
+  partnerRefreshSeconds: number
+  /** A partner's status list is fetched again when the copy held is older than this many seconds. */
+  partnerStatusMaxAgeSeconds: number
+  /** Pinned partner roots read at start (public records, keys/partners/README.md). */
+  partnerPinsDir: string | undefined
 }
 
 const regionCode = z.string().regex(/^\d{6}$/, 'must be a six-digit GB/T 2260 region code')
   .refine((code) => !code.startsWith('00'), 'must be a GB/T 2260 region code (no province 00)')
+
+function seconds(fallback: number, minimum: number) {
+  return z
+    .string()
+    .regex(/^\d{1,7}$/, `must be a whole number of seconds, at least ${minimum}`)
+    .transform(Number)
+    .refine((value) => value >= minimum, `must be a whole number of seconds, at least ${minimum}`)
+    .default(fallback)
+}
 
 const schema = z.object({
   PORT: z
@@ -44,6 +59,9 @@ const schema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PARTNER_REFRESH_S: seconds(3600, 60),
+  PARTNER_STATUS_MAX_AGE_S: seconds(60, 0),
+  PARTNER_PINS_DIR: z.string().min(1).optional(),
 })
 
 /**
@@ -74,5 +92,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     databaseUrl: e.DATABASE_URL,
     adminToken: e.ADMIN_TOKEN,
     logLevel: e.LOG_LEVEL,
+    partnerRefreshSeconds: e.PARTNER_REFRESH_S,
+    partnerStatusMaxAgeSeconds: e.PARTNER_STATUS_MAX_AGE_S,
+    partnerPinsDir: e.PARTNER_PINS_DIR,
   }
 }

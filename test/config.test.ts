@@ -24,6 +24,9 @@ describe('loadConfig', () => {
       databaseUrl: undefined,
       adminToken: undefined,
       logLevel: 'info',
+      partnerRefreshSeconds: 3600,
+      partnerStatusMaxAgeSeconds: 60,
+      partnerPinsDir: undefined,
     })
   })
 
@@ -47,6 +50,9 @@ describe('loadConfig', () => {
       DATABASE_URL: 'postgresql://tongban@db:5432/tongban',
       ADMIN_TOKEN: 'a-long-enough-admin-token',
       LOG_LEVEL: 'warn',
+      PARTNER_REFRESH_S: '600',
+      PARTNER_STATUS_MAX_AGE_S: '5',
+      PARTNER_PINS_DIR: 'keys/partners',
     })
     expect(config).toEqual({
       port: 9443,
@@ -57,6 +63,9 @@ describe('loadConfig', () => {
       databaseUrl: 'postgresql://tongban@db:5432/tongban',
       adminToken: 'a-long-enough-admin-token',
       logLevel: 'warn',
+      partnerRefreshSeconds: 600,
+      partnerStatusMaxAgeSeconds: 5,
+      partnerPinsDir: 'keys/partners',
     })
   })
 
@@ -73,6 +82,8 @@ describe('loadConfig', () => {
 
   it.each([
     ['PORT', 'abc', /PORT: must be a TCP port number, 1 to 65535/],
+    ['PARTNER_REFRESH_S', '30', /PARTNER_REFRESH_S: must be a whole number of seconds, at least 60/],
+    ['PARTNER_STATUS_MAX_AGE_S', '1.5', /PARTNER_STATUS_MAX_AGE_S: must be a whole number of seconds/],
     ['PORT', '0', /PORT: must be a TCP port number/],
     ['PORT', '65536', /PORT: must be a TCP port number/],
     ['PORT', '-1', /PORT: must be a TCP port number/],

@@ -11,6 +11,7 @@ import { createApp } from '../http/app'
 import { loadCjkFont } from '../adapters/pdf/cjk-font'
 import { buildDeps } from './deps'
 import { developmentAdminToken, loadNodePki } from './node-keys'
+import { readPartnerPins, registerPinnedPartners } from './partner-pins'
 
 const STATUS_REFRESH_MS = 2_000
 
@@ -36,19 +37,29 @@ export async function startNodeServer(env: Record<string, string | undefined> = 
   const { pki, sealKek, generated, source } = await loadNodePki({ dataDir: config.dataDir, pkiJson: env.TONGBAN_PKI }, identity, new Date())
   if (generated.length > 0) log.info({ generated, source }, 'generated development keys')
   const db = await openDatabase(config)
-  const { deps, statusRegistry } = await buildDeps({ config: { ...config, adminToken }, db, pki, sealKek, loadFont: loadCjkFont, log })
+  const pins = config.partnerPinsDir ? await readPartnerPins(config.partnerPinsDir) : []
+  const { deps, statusRegistry } = await buildDeps({ config: { ...config, adminToken }, db, pki, sealKek, loadFont: loadCjkFont, log, partnerStatusMaxAgeMs: config.partnerStatusMaxAgeSeconds * 1000 })
   const app = createApp(deps)
   // Other processes may change statuses in a shared PostgreSQL; PGlite has this process alone.
   const refresher = config.databaseUrl
     ? setInterval(() => statusRegistry.refreshIfOlderThan(STATUS_REFRESH_MS).catch((err) => log.warn({ err }, 'status refresh failed')), STATUS_REFRESH_MS)
     : undefined
   refresher?.unref()
+  // Partners' trust lists on a schedule; pinned partners not reachable at start are registered on a later tick.
+  const partnerTick = async () => {
+    await registerPinnedPartners(pins, deps.partners.registry, log)
+    await deps.partners.registry.refreshDue(config.partnerRefreshSeconds * 1000)
+  }
+  const partnerRefresher = setInterval(() => partnerTick().catch((err) => log.warn({ err }, 'partner refresh failed')), Math.min(config.partnerRefreshSeconds, 60) * 1000)
+  partnerRefresher.unref()
   const server = serve({ fetch: app.fetch, port: config.port, hostname: env.HOST ?? '0.0.0.0' })
   await new Promise<void>((resolve) => server.once('listening', () => resolve()))
+  if (pins.length > 0) void partnerTick().catch((err) => log.warn({ err }, 'pinned partners not registered'))
   log.info({ url: config.publicUrl, port: config.port, database: config.databaseUrl ? 'postgresql' : 'pglite' }, `tongban ${config.region.name} (${config.region.code}) listening`)
 
   async function close() {
     if (refresher) clearInterval(refresher)
+    clearInterval(partnerRefresher)
     await new Promise<void>((resolve) => server.close(() => resolve()))
     await db.close()
   }
