@@ -7,6 +7,7 @@ import { createPgliteClient } from '../src/adapters/postgres/pglite-client'
 import { createPostgresClient } from '../src/adapters/postgres/postgres-client'
 import { migrate } from '../src/adapters/postgres/migrations'
 import type { SqlClient } from '../src/adapters/postgres/sql-client'
+import { createScratchDatabase } from '../test/support/database'
 import { businessLicenceRequest } from '../test/support/fixtures'
 import { countOf, fmt, isMain, load, loadNote, log, rateOf, ratioOf, type BenchResult } from './support/measure'
 import { startService, type Service } from './support/service'
@@ -39,27 +40,9 @@ export type DatabaseKind = 'pglite' | 'postgresql'
 
 export const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test'
 
-export class PostgresUnavailable extends Error {}
-
 /** A database of its own in the PostgreSQL at `url`, dropped again by `drop`. */
-export async function createBenchDatabase(url: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `tongban_bench_${crypto.randomUUID().replaceAll('-', '').slice(0, 12)}`
-  const admin = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5 })
-  try {
-    await admin.unsafe(`CREATE DATABASE ${name}`)
-  } catch (error) {
-    await admin.end({ timeout: 1 })
-    throw new PostgresUnavailable(`cannot create a database at ${url.replace(/\/\/[^@/]*@/, '//')}: ${(error as Error).message}`)
-  }
-  const own = new URL(url)
-  own.pathname = `/${name}`
-  return {
-    url: own.toString(),
-    async drop() {
-      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-      await admin.end({ timeout: 5 })
-    },
-  }
+export function createBenchDatabase(url: string) {
+  return createScratchDatabase(url, 'tongban_bench')
 }
 
 export interface CeilingDatabase {

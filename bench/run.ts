@@ -1,4 +1,5 @@
-import { benchIssuance, openPgliteCeiling, PostgresUnavailable } from './issue'
+import { PostgresUnavailable } from '../test/support/database'
+import { benchIssuance, openPgliteCeiling } from './issue'
 import { fmt, log, machine, missesTarget, ratioOf, targetText, verdict, type BenchResult } from './support/measure'
 import { benchPdf } from './pdf'
 import { startService } from './support/service'

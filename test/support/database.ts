@@ -25,3 +25,26 @@ export async function createTestDatabase(): Promise<SqlClient> {
 }
 
 export const databaseKind = process.env.DATABASE_URL ? 'postgresql' : 'pglite'
+
+export class PostgresUnavailable extends Error {}
+
+/** A database of its own in the PostgreSQL at `url` (for a whole service process), dropped again by `drop`. */
+export async function createScratchDatabase(url: string, prefix: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${crypto.randomUUID().replaceAll('-', '').slice(0, 12)}`
+  const admin = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5 })
+  try {
+    await admin.unsafe(`CREATE DATABASE ${name}`)
+  } catch (error) {
+    await admin.end({ timeout: 1 })
+    throw new PostgresUnavailable(`cannot create a database at ${url.replace(/\/\/[^@/]*@/, '//')}: ${(error as Error).message}`)
+  }
+  const own = new URL(url)
+  own.pathname = `/${name}`
+  return {
+    url: own.toString(),
+    async drop() {
+      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      await admin.end({ timeout: 5 })
+    },
+  }
+}
