@@ -1,6 +1,8 @@
 import { httpbis, type Request as HttpRequest, type Response as HttpResponse } from 'http-message-signatures'
 import { parseDictionary, serializeInnerList, type InnerList } from 'structured-headers'
+import { base64url } from 'jose'
 import { TongbanError } from '../../core/errors'
+import { toBase64 } from './x509'
 
 /**
  * The tongban partner profile of HTTP Message Signatures (RFC 9421), written down in
@@ -83,14 +85,8 @@ export interface RequestSignature {
   expires: Date
 }
 
-function base64(bytes: Uint8Array): string {
-  let text = ''
-  for (const byte of bytes) text += String.fromCharCode(byte)
-  return btoa(text)
-}
-
 export async function contentDigest(body: Uint8Array): Promise<string> {
-  return `sha-256=:${base64(new Uint8Array(await crypto.subtle.digest('SHA-256', body as BufferSource)))}:`
+  return `sha-256=:${toBase64(new Uint8Array(await crypto.subtle.digest('SHA-256', body as BufferSource)))}:`
 }
 
 function lowerCased(headers: Record<string, string>): Record<string, string> {
@@ -113,7 +109,7 @@ export function innerList(components: string[], values: Array<[string, string | 
 
 async function sign(key: SigningKey, base: string): Promise<string> {
   const signature = new Uint8Array(await crypto.subtle.sign(ECDSA, key.privateKey, new TextEncoder().encode(base)))
-  return base64(signature)
+  return toBase64(signature)
 }
 
 /** The headers that sign a partner request: Content-Digest, Signature-Input, Signature. */
@@ -214,7 +210,7 @@ async function checkDigest(headers: Record<string, string>, body: Uint8Array): P
   }
   const given = members.get('sha-256')?.[0]
   const expected = new Uint8Array(await crypto.subtle.digest('SHA-256', body as BufferSource))
-  if (!(given instanceof ArrayBuffer) || base64(new Uint8Array(given)) !== base64(expected)) {
+  if (!(given instanceof ArrayBuffer) || toBase64(new Uint8Array(given)) !== toBase64(expected)) {
     throw new PartnerSignatureError('partner_digest_mismatch', 'Content-Digest (sha-256) does not match the body')
   }
 }
@@ -259,5 +255,5 @@ export async function verifyResponse(response: SignedResponse, request: SignedRe
 /** A fresh nonce: 128 random bits, base64url. */
 export function newNonce(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16))
-  return base64(bytes).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '')
+  return base64url.encode(bytes)
 }

@@ -96,7 +96,7 @@ export function createPartnerRegistry(deps: PartnerRegistryDeps) {
   }
 
   async function refresh(code: string): Promise<{ partner: Partner; outcome: RefreshOutcome }> {
-    const partner = (await deps.store.get(code)) ?? undefined
+    const partner = await deps.store.get(code)
     if (!partner) throw new NotFoundError('partner_not_found', `no partner region ${code} is registered`)
     const now = deps.clock.now()
     try {

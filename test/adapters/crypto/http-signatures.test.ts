@@ -1,4 +1,6 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
   contentDigest,
@@ -13,15 +15,10 @@ import {
   type VerifyingKey,
 } from '../../../src/adapters/crypto/http-signatures'
 
-// RFC 9421 Appendix B.1.3 test-key-ecc-p256 and B.1.4 test-key-ed25519 (SOURCES.md).
-const ECC_P256 = `-----BEGIN EC PRIVATE KEY-----
-MHcCAQEEIFKbhfNZfpDsW43+0+JjUr9K+bTeuxopu653+hBaXGA7oAoGCCqGSM49
-AwEHoUQDQgAEqIVYZVLCrPZHGHjP17CTW0/+D9Lfw0EkjqF7xB4FivAxzic30tMM
-4GF+hR6Dxh71Z50VGGdldkkDXZCnTNnoXQ==
------END EC PRIVATE KEY-----`
-const ED25519 = `-----BEGIN PRIVATE KEY-----
-MC4CAQAwBQYDK2VwBCIEIJ+DYvh6SEqVTm50DFtMDoQikTmiCqirVv9mWG9qfSnF
------END PRIVATE KEY-----`
+// RFC 9421 Appendix B.1.3 test-key-ecc-p256 and B.1.4 test-key-ed25519 (test/vectors/SOURCES.md).
+const vector = (name: string) => readFileSync(join(import.meta.dirname, '..', '..', 'vectors', 'rfc9421', name), 'utf8')
+const ECC_P256 = vector('test-key-ecc-p256.pem')
+const ED25519 = vector('test-key-ed25519.pem')
 
 const encoder = new TextEncoder()
 
