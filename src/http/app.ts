@@ -5,6 +5,7 @@ import { bodyLimit } from 'hono/body-limit'
 import type { AppDeps } from './deps'
 import { errorToProblem, problemResponse } from './problem'
 import { adminRoutes } from './routes/admin'
+import { auditRoutes } from './routes/audit'
 import { discoveryRoutes } from './routes/discovery'
 import { validationHook } from './routes/hook'
 import { licenceRoutes } from './routes/licences'
@@ -83,6 +84,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', applicationRoutes(deps, validationHook))
   app.route('/', partnerAdminRoutes(deps, validationHook))
   app.route('/', partnerApiRoutes(deps, validationHook))
+  app.route('/', auditRoutes(deps, validationHook))
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' })
   app.doc31('/openapi.json', {

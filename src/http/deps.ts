@@ -1,3 +1,4 @@
+import type { AuditLog } from '../core/audit/audit-log'
 import type { ApplicationServiceDeps } from '../core/application/application-service'
 import type { Licence } from '../core/licence/licence'
 import type { LicenceServiceDeps } from '../core/licence/licence-service'
@@ -72,5 +73,7 @@ export interface AppDeps {
   matterDirectory: MatterDirectory
   applications: ApplicationServiceDeps
   partners: PartnerDeps
+  /** The append-only, hash-chained audit log of partner calls and agreements. */
+  audit: AuditLog
   log: Logger
 }

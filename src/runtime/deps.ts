@@ -8,6 +8,7 @@ import { createPartnerClient } from '../adapters/partner/partner-client'
 import { createPartnerRegistry } from '../adapters/partner/partner-registry'
 import { combinedStatus, PartnerStatusLists } from '../adapters/partner/partner-status'
 import { RateLimiter } from '../adapters/partner/rate-limiter'
+import { createPgAuditLog } from '../adapters/postgres/pg-audit-log'
 import { createPgPartnerStore } from '../adapters/postgres/pg-partner-store'
 import type { PartnerCallRecord, PartnerScope } from '../core/partner/scope'
 import { StatusRegistry } from '../adapters/memory/status-registry'
@@ -145,7 +146,11 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
   const partnerAuthKey = pki['partner-auth']
   if (!partnerAuthKey.privateKey) throw new Error('the PKI bundle has no partner-auth private key')
   const signingKey = { keyid: await kidOf(partnerAuthKey.certificate), privateKey: partnerAuthKey.privateKey }
-  const recordPartnerCall = async (call: PartnerCallRecord) => log.info({ partnerCall: call }, `partner call ${call.direction} ${call.method} ${call.path} ${call.status}`)
+  const audit = createPgAuditLog(db)
+  const recordPartnerCall = async (call: PartnerCallRecord) => {
+    log.info({ partnerCall: call }, `partner call ${call.direction} ${call.method} ${call.path} ${call.status}`)
+    await audit.append('partner_call', { ...call }, clock.now())
+  }
 
   const deps: AppDeps = {
     region: config.region,
@@ -193,6 +198,7 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
       limiter: new RateLimiter(),
       record: recordPartnerCall,
     },
+    audit,
     log,
   }
   return { deps, statusRegistry, trustStore }

@@ -1,11 +1,9 @@
 import { spawnSync } from 'node:child_process'
 import { createHash, createPublicKey, verify as nodeVerify, X509Certificate } from 'node:crypto'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestApp, type TestApp } from '../support/app'
 import { businessLicenceRequest } from '../support/fixtures'
+import { joseVerify } from '../support/jose-cli'
 import { withPayload } from '../support/jws-forge'
 
 /**
@@ -27,20 +25,8 @@ interface Jwk {
 }
 
 let t: TestApp
-let dir: string
 let credential: string
 let jwks: { keys: Jwk[] }
-
-/** Runs latchset `jose jws ver`; its payload output means nothing unless the exit status is 0. */
-function joseVerify(jws: string, key: unknown): { status: number | null; stdout: string; stderr: string } {
-  const jwsFile = join(dir, `${crypto.randomUUID()}.jws`)
-  const keyFile = join(dir, `${crypto.randomUUID()}.jwk`)
-  writeFileSync(jwsFile, jws)
-  writeFileSync(keyFile, JSON.stringify(key))
-  const run = spawnSync('jose', ['jws', 'ver', '-i', jwsFile, '-k', keyFile, '-O', '-'], { encoding: 'utf8' })
-  if (run.error) throw run.error
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr }
-}
 
 function nodeVerifies(jws: string, jwk: Jwk): boolean {
   const key = createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }, format: 'jwk' })
@@ -52,7 +38,6 @@ const payloadText = (jws: string) => Buffer.from(jws.split('.')[1]!, 'base64url'
 
 beforeAll(async () => {
   t = await createTestApp()
-  dir = mkdtempSync(join(tmpdir(), 'tongban-interop-'))
   const issued = await t.request('POST', '/v1/licences', { json: businessLicenceRequest() })
   expect(issued.status).toBe(201)
   credential = ((await issued.json()) as { credential: string }).credential
@@ -60,7 +45,6 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  if (dir) rmSync(dir, { recursive: true, force: true })
   await t?.close()
 })
 

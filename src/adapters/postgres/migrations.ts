@@ -196,6 +196,32 @@ CREATE TABLE application_events (
 );
 `,
   },
+  {
+    id: '007_audit',
+    sql: `
+-- The append-only audit log: a hash chain (src/core/audit/audit-chain.ts). The trigger refuses
+-- UPDATE and DELETE, so the service itself cannot rewrite history; the hashes and the signed
+-- checkpoints catch anyone who goes around it.
+CREATE TABLE audit_entries (
+  seq bigint PRIMARY KEY CHECK (seq >= 1),
+  at text NOT NULL,
+  kind text NOT NULL,
+  detail jsonb NOT NULL,
+  prev_hash text NOT NULL,
+  hash text NOT NULL UNIQUE
+);
+
+CREATE FUNCTION audit_entries_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'audit_entries is append-only';
+END
+$$;
+CREATE TRIGGER audit_entries_append_only BEFORE UPDATE OR DELETE ON audit_entries
+  FOR EACH ROW EXECUTE FUNCTION audit_entries_append_only();
+CREATE TRIGGER audit_entries_no_truncate BEFORE TRUNCATE ON audit_entries
+  FOR EACH STATEMENT EXECUTE FUNCTION audit_entries_append_only();
+`,
+  },
 ]
 
 export async function migrate(db: SqlClient): Promise<string[]> {
