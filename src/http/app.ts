@@ -15,6 +15,9 @@ import { partnerApiRoutes } from './routes/partner-api'
 import { partnerAdminRoutes } from './routes/partners'
 import { sealRoutes } from './routes/seals'
 import { verifyRoutes } from './routes/verify'
+import { bankRoutes } from './routes/bank'
+import { holderRoutes } from './routes/holder'
+import { holderAdminRoutes } from './routes/holder-admin'
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024
 
@@ -85,8 +88,13 @@ export function createApp(deps: AppDeps) {
   app.route('/', partnerAdminRoutes(deps, validationHook))
   app.route('/', partnerApiRoutes(deps, validationHook))
   app.route('/', auditRoutes(deps, validationHook))
+  app.route('/', holderAdminRoutes(deps, validationHook))
+  app.route('/', holderRoutes(deps, validationHook))
+  app.route('/', bankRoutes(deps, validationHook))
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' })
+  app.openAPIRegistry.registerComponent('securitySchemes', 'holderAuth', { type: 'http', scheme: 'bearer', description: 'A holder credential (tbh_…) from POST /v1/admin/holder-credentials' })
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bankAuth', { type: 'http', scheme: 'bearer', description: 'A bank credential (tbb_…) from POST /v1/admin/relying-parties' })
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {

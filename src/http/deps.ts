@@ -1,5 +1,11 @@
 import type { AuditLog } from '../core/audit/audit-log'
 import type { ApplicationServiceDeps } from '../core/application/application-service'
+import type { BankCheckDeps } from '../core/holder/bank-check'
+import type { ConsentDeps } from '../core/holder/consent'
+import type { HolderAuthenticator } from '../core/holder/holder'
+import type { HolderCredentialDeps } from '../core/holder/holder-credential'
+import type { LicenceUses } from '../core/holder/licence-use'
+import type { RelyingPartyDeps } from '../core/holder/relying-party'
 import type { Licence } from '../core/licence/licence'
 import type { LicenceServiceDeps } from '../core/licence/licence-service'
 import type { PdfSealer } from '../core/seal/seal'
@@ -52,6 +58,17 @@ export interface PartnerDeps {
   record(call: PartnerCallRecord): Promise<void>
 }
 
+/** Holders, the banks they show licences to, and consents (docs/holders.md). */
+export interface HolderDeps {
+  /** Who a holder bearer token speaks for; the bureau's own credentials today, an identity provider later. */
+  authenticator: HolderAuthenticator
+  credentials: HolderCredentialDeps
+  parties: RelyingPartyDeps
+  consents: ConsentDeps
+  checks: BankCheckDeps
+  licencesOf(holderKey: string): Promise<Licence[]>
+}
+
 /** Everything the HTTP app needs, built by a runtime entry (Node or Workers). */
 export interface AppDeps {
   region: { code: string; name: string }
@@ -75,5 +92,8 @@ export interface AppDeps {
   partners: PartnerDeps
   /** The append-only, hash-chained audit log of partner calls and agreements. */
   audit: AuditLog
+  holders: HolderDeps
+  /** Every showing of a licence to a bank or a partner, for its holder (GET /v1/holder/uses). */
+  licenceUses: LicenceUses
   log: Logger
 }

@@ -34,6 +34,8 @@ import { createPgTrustAnchors } from '../adapters/postgres/pg-trust-anchors'
 import { sealPdf } from '../adapters/pdf/seal-pdf-signer'
 import { createPgSealStore } from '../adapters/postgres/pg-seal-store'
 import type { SealServiceDeps } from '../core/seal/seal-service'
+import { createPgHolderStore } from '../adapters/postgres/pg-holder-store'
+import { bureauHolderAuthenticator } from '../core/holder/holder-credential'
 
 /** Bits per status list: the Bitstring Status List minimum (16 KiB) for herd privacy. */
 export const STATUS_LIST_SIZE = 131_072
@@ -152,6 +154,10 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
     await audit.append('partner_call', { ...call }, clock.now())
   }
 
+  const holderStore = createPgHolderStore(db)
+  const verifier = { trust: trustStore, status }
+  const newId = () => crypto.randomUUID()
+
   const deps: AppDeps = {
     region: config.region,
     bureau: config.bureau,
@@ -160,7 +166,7 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
     clock,
     store,
     licences,
-    verifier: { trust: trustStore, status },
+    verifier,
     statusLists: statusRegistry,
     publication,
     seals,
@@ -199,6 +205,15 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
       record: recordPartnerCall,
     },
     audit,
+    holders: {
+      authenticator: bureauHolderAuthenticator(holderStore),
+      credentials: { credentials: holderStore, clock, newId },
+      parties: { parties: holderStore, clock, newId },
+      consents: { consents: holderStore, parties: holderStore, licences: store, clock, newId },
+      checks: { checks: holderStore.checks, verifier, clock },
+      licencesOf: (holderKey) => holderStore.listLicencesOfHolder(holderKey),
+    },
+    licenceUses: holderStore.uses,
     log,
   }
   return { deps, statusRegistry, trustStore }

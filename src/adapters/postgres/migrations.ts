@@ -222,6 +222,76 @@ CREATE TRIGGER audit_entries_no_truncate BEFORE TRUNCATE ON audit_entries
   FOR EACH STATEMENT EXECUTE FUNCTION audit_entries_append_only();
 `,
   },
+  {
+    id: '011_holders',
+    sql: `
+CREATE TABLE holder_credentials (
+  id uuid PRIMARY KEY,
+  holder jsonb NOT NULL,
+  holder_key text NOT NULL,
+  token_hash text NOT NULL UNIQUE,
+  label text,
+  created_at timestamptz NOT NULL,
+  revoked_at timestamptz
+);
+CREATE INDEX holder_credentials_holder ON holder_credentials (holder_key);
+
+CREATE TABLE relying_parties (
+  id uuid PRIMARY KEY,
+  kind text NOT NULL CHECK (kind IN ('bank')),
+  name text NOT NULL,
+  branch text NOT NULL,
+  token_hash text NOT NULL UNIQUE,
+  purposes jsonb NOT NULL,
+  may_request jsonb NOT NULL,
+  created_at timestamptz NOT NULL,
+  revoked_at timestamptz
+);
+
+-- A consent's code is kept only as its hash; uses never pass max_uses.
+CREATE TABLE consents (
+  id uuid PRIMARY KEY,
+  code_hash text NOT NULL UNIQUE,
+  holder_key text NOT NULL,
+  relying_party_id uuid NOT NULL REFERENCES relying_parties (id),
+  licence_ids jsonb NOT NULL,
+  purpose text NOT NULL,
+  fields jsonb NOT NULL,
+  max_uses integer NOT NULL CHECK (max_uses >= 1),
+  uses integer NOT NULL DEFAULT 0 CHECK (uses BETWEEN 0 AND max_uses),
+  expires_at timestamptz NOT NULL,
+  withdrawn_at timestamptz,
+  created_at timestamptz NOT NULL
+);
+CREATE INDEX consents_holder ON consents (holder_key, created_at);
+
+-- Wrong, expired, withdrawn, used-up and other banks' codes: counted per bank and per code to stop guessing.
+CREATE TABLE consent_check_failures (
+  id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  relying_party_id uuid NOT NULL REFERENCES relying_parties (id),
+  code_hash text NOT NULL,
+  reason text NOT NULL,
+  at timestamptz NOT NULL
+);
+CREATE INDEX consent_check_failures_party ON consent_check_failures (relying_party_id, at);
+CREATE INDEX consent_check_failures_code ON consent_check_failures (code_hash, at);
+
+CREATE TABLE licence_uses (
+  id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  licence_id uuid NOT NULL REFERENCES licences (id),
+  holder_key text NOT NULL,
+  user_kind text NOT NULL CHECK (user_kind IN ('bank', 'partner')),
+  user_id text NOT NULL,
+  user_name text NOT NULL,
+  user_branch text,
+  purpose text,
+  consent_id uuid REFERENCES consents (id),
+  indication text NOT NULL,
+  at timestamptz NOT NULL
+);
+CREATE INDEX licence_uses_holder ON licence_uses (holder_key, id);
+`,
+  },
 ]
 
 export async function migrate(db: SqlClient): Promise<string[]> {

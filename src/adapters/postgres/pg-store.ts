@@ -3,7 +3,7 @@ import type { IdempotentResult, StatusListSlot, Store, StoreTransaction, StoredS
 import { applicationReads, applicationWrites } from './pg-application-store'
 import type { SqlClient } from './sql-client'
 
-interface LicenceRow {
+export interface LicenceRow {
   id: string
   number: string
   serial: string
@@ -25,7 +25,7 @@ interface LicenceRow {
   supersedes: string | null
 }
 
-function toLicence(row: LicenceRow): Licence {
+export function toLicence(row: LicenceRow): Licence {
   return {
     id: row.id,
     number: row.number,
@@ -125,7 +125,7 @@ function transaction(tx: SqlClient): StoreTransaction {
   }
 }
 
-function isUuid(id: string): boolean {
+export function isUuid(id: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)
 }
 

@@ -54,7 +54,8 @@ function parseInstant(value: string, pointer: string): Date {
   return date
 }
 
-function checkHolder(holder: Holder): void {
+/** Refuses a holder whose 统一社会信用代码 or 公民身份号码 fails its check character. */
+export function checkHolder(holder: Holder): void {
   if (holder.kind === 'enterprise') {
     const problem = usccProblem(holder.uscc)
     if (problem) {

@@ -3,6 +3,7 @@ import { sha256Hex } from '../digest'
 import { jwsOfQrText } from '../licence/qr-payload'
 import type { Clock, JwsSigner, Store } from '../ports'
 import type { VerificationReport } from '../verification/report'
+import { disclosedReport } from '../verification/disclosure'
 import { verifyCredential, type VerifierDeps } from '../verification/verify-credential'
 import type { PartnerScope } from './scope'
 
@@ -18,18 +19,6 @@ export interface PartnerVerifyDeps {
   clock: Clock
   region: { code: string; name: string }
   publicUrl: string
-}
-
-/** The report with only what the agreement discloses: the fields it names, and a person's identity number masked. */
-function disclosed(report: VerificationReport, fields: string[]): VerificationReport {
-  if (!report.licence) return report
-  const allowed = new Set(fields)
-  const holder = report.licence.holder as { kind?: string; idNumber?: string } | null
-  const shownHolder = holder?.kind === 'person' && typeof holder.idNumber === 'string' && !allowed.has('holder.idNumber') ? { ...holder, idNumber: `${holder.idNumber.slice(0, 1)}****************${holder.idNumber.slice(-1)}` } : holder
-  return {
-    ...report,
-    licence: { ...report.licence, holder: shownHolder, fields: Object.fromEntries(Object.entries(report.licence.fields).filter(([name]) => allowed.has(name))) },
-  }
 }
 
 /**
@@ -66,7 +55,7 @@ export async function verifyForPartner(
     const typeKey = full.licence.type.key ?? full.licence.type.code
     const fields = deps.scope.verifiableFields(partner, typeKey, at)
     if (!fields) throw new OutsideAgreementError('outside_agreement', `the agreement does not let ${partner} verify ${full.licence.type.name} (${typeKey}) licences`)
-    report = disclosed(full, fields)
+    report = disclosedReport(full, fields)
   }
   if (!request.receipt) return { report }
   const receipt = await deps.attestation.sign(

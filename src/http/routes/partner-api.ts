@@ -41,11 +41,18 @@ export function partnerApiRoutes(deps: AppDeps, hook: Hook) {
       const body = c.req.valid('json')
       const { receipt, purpose, credential, qr, number } = body
       const asked = credential !== undefined ? { credential } : qr !== undefined ? { qr } : { number: number as string }
+      const partner = c.get('partner')
       const answer = await verifyForPartner(
         { verifier: deps.verifier, scope: deps.partners.scope, store: deps.store, attestation: deps.partners.attestation, clock: deps.clock, region: deps.region, publicUrl: deps.publicUrl },
-        c.get('partner').code,
+        partner.code,
         { ...asked, ...(receipt !== undefined ? { receipt } : {}), ...(purpose !== undefined ? { purpose } : {}) },
       )
+      // The holder sees a partner region's check in GET /v1/holder/uses as it sees a bank's.
+      const shown = answer.report.licence
+      if (shown?.id) {
+        const user = { kind: 'partner' as const, id: partner.code, name: partner.name, branch: null }
+        await deps.licenceUses.record({ licenceId: shown.id, user, purpose: purpose ?? null, consentId: null, indication: answer.report.indication, at: deps.clock.now() })
+      }
       return c.json(answer, 200)
     },
   )

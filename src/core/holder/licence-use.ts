@@ -1,0 +1,36 @@
+import type { Indication } from '../verification/report'
+
+/** Who looked at a licence: a bank through a consent, or a partner region under an agreement. */
+export interface LicenceUser {
+  kind: 'bank' | 'partner'
+  /** The bank's relying-party id or the partner's region code. */
+  id: string
+  name: string
+  branch: string | null
+}
+
+/** One check of one licence, kept for its holder (GET /v1/holder/uses). */
+export interface LicenceUse {
+  licenceId: string
+  user: LicenceUser
+  purpose: string | null
+  consentId: string | null
+  indication: Indication
+  at: Date
+}
+
+export interface RecordedLicenceUse extends LicenceUse {
+  id: number
+  licenceNumber: string
+  licenceTypeKey: string
+}
+
+/**
+ * The use log's port. `record` is what other parts of the service call when they show a licence
+ * to someone (the partner verify route does); a use of a licence not issued here is not kept,
+ * since it has no holder here.
+ */
+export interface LicenceUses {
+  record(use: LicenceUse): Promise<void>
+  listForHolder(holderKey: string, limit: number): Promise<RecordedLicenceUse[]>
+}
