@@ -71,6 +71,11 @@ describe('holder and bank flow', () => {
     expect(again.status).toBe(410)
     expect((await again.json()).code).toBe('consent_used_up')
 
+    const audited = await t.db.query<{ kind: string; detail: Record<string, unknown> }>("SELECT kind, detail FROM audit_entries WHERE kind LIKE 'bank_check%' ORDER BY seq")
+    expect(audited.map((entry) => entry.kind)).toEqual(['bank_check', 'bank_check_refused'])
+    expect(audited[0]?.detail).toMatchObject({ relyingParty: bank.id, consent: consent.id, purpose: '开户', licences: [licence.id], indications: ['TOTAL_PASSED'] })
+    expect(audited[1]?.detail).toEqual({ relyingParty: bank.id, reason: 'consent_used_up' })
+
     const uses = await (await t.request('GET', '/v1/holder/uses', { token: credential })).json()
     expect(uses.uses).toHaveLength(1)
     expect(uses.uses[0]).toMatchObject({

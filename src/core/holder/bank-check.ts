@@ -65,6 +65,8 @@ export interface ConsentCheckTransaction {
   countConsentUse(id: string): Promise<void>
   getLicence(id: string): Promise<Licence | undefined>
   recordUse(use: LicenceUse): Promise<void>
+  /** Appends to the region's audit log in the same transaction: a check and its audit entry commit together. */
+  audit(kind: 'bank_check' | 'bank_check_refused', detail: Record<string, unknown>, at: Date): Promise<void>
 }
 
 export interface BankCheckDeps {
@@ -114,6 +116,7 @@ export async function checkConsentCode(deps: BankCheckDeps, party: RelyingParty,
     const refusal = refusalOf(consent, party, at)
     if (refusal || !consent) {
       await tx.recordFailure({ relyingPartyId: party.id, codeHash, reason: refusal ?? 'consent_not_found', at })
+      await tx.audit('bank_check_refused', { relyingParty: party.id, reason: refusal ?? 'consent_not_found' }, at)
       return { refused: refusal ?? 'consent_not_found' }
     }
     const reports: VerificationReport[] = []
@@ -132,6 +135,11 @@ export async function checkConsentCode(deps: BankCheckDeps, party: RelyingParty,
       })
     }
     await tx.countConsentUse(consent.id)
+    await tx.audit(
+      'bank_check',
+      { relyingParty: party.id, consent: consent.id, purpose: consent.purpose, licences: consent.licenceIds, indications: reports.map((r) => r.indication) },
+      at,
+    )
     return { consent: { ...consent, uses: consent.uses + 1 }, checkedAt: at, reports }
   })
   if ('limited' in outcome) throw new TooManyAttemptsError(outcome.limited)
