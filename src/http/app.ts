@@ -5,6 +5,7 @@ import { bodyLimit } from 'hono/body-limit'
 import type { AppDeps } from './deps'
 import { errorToProblem, problemResponse } from './problem'
 import { adminRoutes } from './routes/admin'
+import { agreementRoutes } from './routes/agreements'
 import { auditRoutes } from './routes/audit'
 import { discoveryRoutes } from './routes/discovery'
 import { validationHook } from './routes/hook'
@@ -86,6 +87,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', matterRoutes(deps, validationHook))
   app.route('/', applicationRoutes(deps, validationHook))
   app.route('/', partnerAdminRoutes(deps, validationHook))
+  app.route('/', agreementRoutes(deps, validationHook))
   app.route('/', partnerApiRoutes(deps, validationHook))
   app.route('/', auditRoutes(deps, validationHook))
   app.route('/', holderAdminRoutes(deps, validationHook))

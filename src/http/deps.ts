@@ -13,6 +13,7 @@ import type { SealServiceDeps } from '../core/seal/seal-service'
 import type { Clock, JwsSigner, Publication, Store, TrustAnchor } from '../core/ports'
 import type { PartnerCallRecord, PartnerScope } from '../core/partner/scope'
 import type { SigningKey } from '../adapters/crypto/http-signatures'
+import type { Agreements } from '../adapters/partner/agreements'
 import type { PartnerClient } from '../adapters/partner/partner-client'
 import type { PartnerRegistry } from '../adapters/partner/partner-registry'
 import type { RateLimiter } from '../adapters/partner/rate-limiter'
@@ -90,6 +91,8 @@ export interface AppDeps {
   matterDirectory: MatterDirectory
   applications: ApplicationServiceDeps
   partners: PartnerDeps
+  /** Agreements with partners; they make `partners.scope` and the partners' matters in `matterDirectory`. */
+  agreements: Agreements
   /** The append-only, hash-chained audit log of partner calls and agreements. */
   audit: AuditLog
   holders: HolderDeps

@@ -10,7 +10,9 @@ import { combinedStatus, PartnerStatusLists } from '../adapters/partner/partner-
 import { RateLimiter } from '../adapters/partner/rate-limiter'
 import { createPgAuditLog } from '../adapters/postgres/pg-audit-log'
 import { createPgPartnerStore } from '../adapters/postgres/pg-partner-store'
-import type { PartnerCallRecord, PartnerScope } from '../core/partner/scope'
+import type { PartnerCallRecord } from '../core/partner/scope'
+import { createAgreements } from '../adapters/partner/agreements'
+import { createPgAgreementStore } from '../adapters/postgres/pg-agreement-store'
 import { StatusRegistry } from '../adapters/memory/status-registry'
 import { MemoryTrustStore } from '../adapters/memory/trust-store'
 import { createPgStore } from '../adapters/postgres/pg-store'
@@ -59,9 +61,6 @@ export interface RuntimeParts {
   /** A partner's status list is fetched again when the copy held is older than this. */
   partnerStatusMaxAgeMs?: number
 }
-
-/** Until an agreement is signed by both regions nothing partner-facing is allowed. */
-const NO_AGREEMENTS: PartnerScope = { agreementWith: () => undefined, verifiableFields: () => undefined }
 
 export interface BuiltDeps {
   deps: AppDeps
@@ -129,8 +128,8 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
     statusListSize: STATUS_LIST_SIZE,
     onLicenceChanged: (licence: Licence) => statusRegistry.apply(licence, STATUS_LIST_SIZE),
   }
-  // Partners' matters come from agreements; until one is active this region accepts only its own.
-  const matterDirectory: MatterDirectory = { partnerMatters: () => [] }
+  // Partners' matters come from agreements (built below, before any request is served).
+  const matterDirectory: MatterDirectory = { partnerMatters: (at) => agreements.partnerMatters(at) }
   const applications: ApplicationServiceDeps = {
     store,
     clock,
@@ -153,6 +152,22 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
     log.info({ partnerCall: call }, `partner call ${call.direction} ${call.method} ${call.path} ${call.status}`)
     await audit.append('partner_call', { ...call }, clock.now())
   }
+  const client = createPartnerClient({ registry, trust: trustStore, signingKey, clock, fetch: fetcher, record: recordPartnerCall })
+  const agreements = createAgreements({
+    store: createPgAgreementStore(db),
+    client,
+    registry,
+    keys: (kid) => {
+      const key = trustStore.findRegionKey(kid, 'partner-auth')
+      return key ? { region: key.region.code, publicKey: key.publicKey } : undefined
+    },
+    signingKey,
+    region: config.region,
+    clock,
+    audit: async (detail) => void (await audit.append('agreement', detail, clock.now())),
+    log,
+  })
+  await agreements.load()
 
   const holderStore = createPgHolderStore(db)
   const verifier = { trust: trustStore, status }
@@ -195,15 +210,16 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
     partners: {
       clock,
       registry,
-      client: createPartnerClient({ registry, trust: trustStore, signingKey, clock, fetch: fetcher, record: recordPartnerCall }),
+      client,
       trust: trustStore,
       nonces: partnerStore,
       signingKey,
       attestation: await createJwsSigner(pki['attestation-signer']),
-      scope: NO_AGREEMENTS,
+      scope: agreements.scope,
       limiter: new RateLimiter(),
       record: recordPartnerCall,
     },
+    agreements,
     audit,
     holders: {
       authenticator: bureauHolderAuthenticator(holderStore),

@@ -16,6 +16,7 @@ beforeAll(async () => {
   pair = await createPartnerPair()
   await registerBoth(pair)
   pair.lg.deps.partners.scope = scopeOf({ '360700': { 'business-licence': ['entityType'] } })
+  pair.gz.deps.partners.scope = scopeOf({ '440307': {} })
   const holder = { kind: 'enterprise', uscc: withUsccCheck('91440307MA5G00003'), name: '深圳龙岗审计测试有限公司' }
   credential = ((await (await pair.lg.request('POST', '/v1/licences', { json: businessLicenceRequest({ holder }) })).json()) as { credential: string }).credential
   for (let i = 0; i < 3; i++) {

@@ -10,6 +10,7 @@ beforeAll(async () => {
   pair = await createPartnerPair({ partnerStatusMaxAgeMs: 0 })
   await registerBoth(pair)
   pair.lg.deps.partners.scope = scopeOf({ '360700': { 'business-licence': ['entityType', 'legalRepresentative'] } })
+  pair.gz.deps.partners.scope = scopeOf({ '440307': {} })
 })
 afterAll(() => pair.close())
 

@@ -18,6 +18,7 @@ beforeAll(async () => {
   pair = await createPartnerPair()
   await registerBoth(pair)
   pair.lg.deps.partners.scope = scopeOf({ '360700': { 'business-licence': ['entityType'] } }, { requests: 1000, perSeconds: 60 })
+  pair.gz.deps.partners.scope = scopeOf({ '440307': {} })
   gzKey = { keyid: await kidOf(pair.gz.pki['partner-auth'].certificate), privateKey: pair.gz.pki['partner-auth'].privateKey! }
   const holder = { kind: 'enterprise', uscc: withUsccCheck('91440307MA5G00002'), name: '深圳龙岗测试有限公司' }
   credential = ((await (await pair.lg.request('POST', '/v1/licences', { json: businessLicenceRequest({ holder }) })).json()) as { credential: string }).credential

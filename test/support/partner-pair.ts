@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import type { PartnerScope } from '../../src/core/partner/scope'
 import { createTestApp, type TestApp } from './app'
 
@@ -70,4 +71,18 @@ export function scopeOf(allowed: Record<string, Record<string, string[]>>, rateL
     agreementWith: (partner) => (allowed[partner] ? { id: `agreement-${partner}`, rateLimit } : undefined),
     verifiableFields: (partner, type) => allowed[partner]?.[type],
   }
+}
+
+/** The sample agreement of contracts/agreements/, in force from an hour ago, with changes. */
+export function sampleTerms(changes: Record<string, unknown> = {}): Record<string, unknown> {
+  const sample = JSON.parse(readFileSync(new URL('../../contracts/agreements/360700-440307.sample.json', import.meta.url), 'utf8')) as Record<string, unknown>
+  return { ...sample, validFrom: new Date(Date.now() - 3_600_000).toISOString(), ...changes }
+}
+
+/** 赣州 proposes the terms through its admin API and 龙岗 countersigns through its own: the agreement is then in force on both. */
+export async function agreeBoth(pair: PartnerPair, terms: Record<string, unknown> = sampleTerms()): Promise<void> {
+  const proposed = await pair.gz.request('POST', '/v1/admin/agreements', { json: terms })
+  if (proposed.status !== 201) throw new Error(`proposing answered ${proposed.status}: ${await proposed.text()}`)
+  const signed = await pair.lg.request('POST', `/v1/admin/agreements/${String(terms.id)}/countersignature`)
+  if (signed.status !== 200) throw new Error(`countersigning answered ${signed.status}: ${await signed.text()}`)
 }

@@ -292,6 +292,27 @@ CREATE TABLE licence_uses (
 CREATE INDEX licence_uses_holder ON licence_uses (holder_key, id);
 `,
   },
+  {
+    id: '008_agreements',
+    sql: `
+-- Cooperation agreements with partners (src/core/partner/agreement.ts): the signed JWS as held
+-- here, the regions whose signatures were checked, the termination, and whether the partner
+-- holds the same (delivery is retried until it does).
+CREATE TABLE agreements (
+  partner text NOT NULL,
+  id text NOT NULL,
+  partner_name text NOT NULL,
+  terms jsonb NOT NULL,
+  jws jsonb NOT NULL,
+  signed_by jsonb NOT NULL,
+  termination jsonb,
+  delivered boolean NOT NULL,
+  created_at timestamptz NOT NULL,
+  updated_at timestamptz NOT NULL,
+  PRIMARY KEY (partner, id)
+);
+`,
+  },
 ]
 
 export async function migrate(db: SqlClient): Promise<string[]> {

@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { verifyForPartner } from '../../core/partner/partner-verify'
+import { GeneralJwsSchema } from './agreements'
 import type { AppDeps } from '../deps'
 import { partnerAuth, requireAgreement, type PartnerVariables } from '../middleware/partner-auth'
 import { MAX_CREDENTIAL_LENGTH, problems, VerificationReportSchema } from '../schemas'
@@ -54,6 +55,41 @@ export function partnerApiRoutes(deps: AppDeps, hook: Hook) {
         await deps.licenceUses.record({ licenceId: shown.id, user, purpose: purpose ?? null, consentId: null, indication: answer.report.indication, at: deps.clock.now() })
       }
       return c.json(answer, 200)
+    },
+  )
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/partner/agreements',
+      tags: ['partner'],
+      summary: 'A partner sends its signed copy of an agreement between us (proposal or countersignature); the answer is the copy held here',
+      request: { body: { content: { 'application/json': { schema: z.object({ agreement: GeneralJwsSchema }).strict() } }, required: true } },
+      responses: {
+        200: { description: 'The agreement as held here, with every signature it has', content: { 'application/json': { schema: z.object({ agreement: GeneralJwsSchema, status: z.string() }) } } },
+        ...problems(400, 401, 409, 422),
+      },
+    }),
+    async (c) => {
+      const held = await deps.agreements.receive(c.get('partner').code, c.req.valid('json').agreement)
+      return c.json({ agreement: held.jws, status: held.status }, 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/partner/agreements/{id}/termination',
+      tags: ['partner'],
+      summary: 'A partner terminates an agreement between us with a statement signed by its partner-auth key',
+      request: {
+        params: z.object({ id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$/).openapi({ param: { name: 'id', in: 'path' } }) }),
+        body: { content: { 'application/json': { schema: z.object({ termination: z.string().min(1).max(8192) }).strict() } }, required: true },
+      },
+      responses: { 200: { description: 'Terminated here', content: { 'application/json': { schema: z.object({ status: z.string() }) } } }, ...problems(400, 401, 404, 422) },
+    }),
+    async (c) => {
+      const held = await deps.agreements.receiveTermination(c.get('partner').code, c.req.valid('param').id, c.req.valid('json').termination)
+      return c.json({ status: held.status }, 200)
     },
   )
   return app

@@ -1,4 +1,5 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { OutsideAgreementError } from '../../core/errors'
 import { partnerView } from '../../core/partner/partner'
 import type { AppDeps } from '../deps'
 import { requireAdmin, type AuthVariables } from '../middleware/auth'
@@ -109,11 +110,13 @@ export function partnerAdminRoutes(deps: AppDeps, hook: Hook) {
           description: 'The partner’s answer, its status, and its problem when it refused',
           content: { 'application/json': { schema: z.object({ partner: z.string(), status: z.number().int(), answer: z.union([PartnerVerifyAnswerSchema, z.record(z.string(), z.unknown())]) }) } },
         },
-        ...problems(400, 401, 409, 502),
+        ...problems(400, 401, 403, 409, 502),
       },
     }),
     async (c) => {
       const code = c.req.valid('param').code
+      // Termination takes effect here at once, whether or not the partner has heard of it yet.
+      if (!deps.partners.scope.agreementWith(code, deps.clock.now())) throw new OutsideAgreementError('no_active_agreement', `no agreement with ${code} is in force here`)
       const answer = await deps.partners.client.call(code, { method: 'POST', path: '/v1/partner/verify', body: c.req.valid('json') })
       return c.json({ partner: code, status: answer.status, answer: answer.json<Record<string, unknown>>() }, 200)
     },
