@@ -7,6 +7,9 @@ usage:
   tongban keys init             create the region's keys in DATA_DIR (or print a bundle with --print)
   tongban verify <jws|file> --trust-list <file> --root <sha256>
                                 verify a licence credential offline against a saved trust list
+  tongban agreement sign <file> [--out <file>]
+                                sign agreement terms (or countersign a signed agreement) with the
+                                region's partner-auth key, out of band
 `
 
 export async function main(argv: string[]): Promise<number> {
@@ -23,6 +26,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'keys':
       return (await import('./keys')).keysCommand(rest)
+    case 'agreement':
+      return (await import('./agreement')).agreementCommand(rest)
     case 'verify':
       return (await import('./verify')).verifyCommand(rest)
     case undefined:

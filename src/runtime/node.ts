@@ -14,6 +14,8 @@ import { developmentAdminToken, loadNodePki } from './node-keys'
 import { readPartnerPins, registerPinnedPartners } from './partner-pins'
 
 const STATUS_REFRESH_MS = 2_000
+/** How often agreement steps not yet acknowledged by the partner are sent again. */
+const AGREEMENT_RETRY_MS = 10_000
 
 export async function openDatabase(config: Config): Promise<SqlClient> {
   if (config.databaseUrl) return createPostgresClient({ url: config.databaseUrl })
@@ -52,6 +54,9 @@ export async function startNodeServer(env: Record<string, string | undefined> = 
   }
   const partnerRefresher = setInterval(() => partnerTick().catch((err) => log.warn({ err }, 'partner refresh failed')), Math.min(config.partnerRefreshSeconds, 60) * 1000)
   partnerRefresher.unref()
+  // Agreement steps a partner has not acknowledged (it was down) are sent again until it has.
+  const agreementRetrier = setInterval(() => deps.agreements.deliverPending().catch((err) => log.warn({ err }, 'agreement delivery failed')), AGREEMENT_RETRY_MS)
+  agreementRetrier.unref()
   const server = serve({ fetch: app.fetch, port: config.port, hostname: env.HOST ?? '0.0.0.0' })
   await new Promise<void>((resolve) => server.once('listening', () => resolve()))
   if (pins.length > 0) void partnerTick().catch((err) => log.warn({ err }, 'pinned partners not registered'))
@@ -60,6 +65,7 @@ export async function startNodeServer(env: Record<string, string | undefined> = 
   async function close() {
     if (refresher) clearInterval(refresher)
     clearInterval(partnerRefresher)
+    clearInterval(agreementRetrier)
     await new Promise<void>((resolve) => server.close(() => resolve()))
     await db.close()
   }
