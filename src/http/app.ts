@@ -19,6 +19,7 @@ import { verifyRoutes } from './routes/verify'
 import { bankRoutes } from './routes/bank'
 import { holderRoutes } from './routes/holder'
 import { holderAdminRoutes } from './routes/holder-admin'
+import { pageRoutes } from './routes/pages'
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024
 
@@ -93,6 +94,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', holderAdminRoutes(deps, validationHook))
   app.route('/', holderRoutes(deps, validationHook))
   app.route('/', bankRoutes(deps, validationHook))
+  app.route('/', pageRoutes(deps))
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' })
   app.openAPIRegistry.registerComponent('securitySchemes', 'holderAuth', { type: 'http', scheme: 'bearer', description: 'A holder credential (tbh_…) from POST /v1/admin/holder-credentials' })

@@ -1,0 +1,25 @@
+import type { Context } from 'hono'
+
+export type FormBody = Record<string, string | File | Array<string | File>>
+
+/** A page form's fields; repeated fields (checkboxes) as arrays. */
+export const readForm = (c: Context): Promise<FormBody> => c.req.parseBody({ all: true }) as Promise<FormBody>
+
+/** One text field, trimmed; '' when absent or a file. */
+export function text(form: FormBody, name: string): string {
+  const value = form[name]
+  const first = Array.isArray(value) ? value[0] : value
+  return typeof first === 'string' ? first.trim() : ''
+}
+
+/** Every value of a repeated text field. */
+export function texts(form: FormBody, name: string): string[] {
+  const value = form[name]
+  return (Array.isArray(value) ? value : value === undefined ? [] : [value]).filter((v): v is string => typeof v === 'string' && v.length > 0)
+}
+
+export function file(form: FormBody, name: string): File | undefined {
+  const value = form[name]
+  const first = Array.isArray(value) ? value[0] : value
+  return typeof first === 'object' && first !== null && first.size > 0 ? first : undefined
+}

@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { PAGE_CSP } from '../../src/http/pages/page-security'
+import { createTestApp, type TestApp } from '../support/app'
+import { consentRequest, licensedHolder, registeredBank } from '../support/holders'
+
+/** The pages against cross-site forms, script injection and each other's sessions. */
+describe('pages refuse forged forms and injected script', () => {
+  let t: TestApp
+  const page = (method: string, path: string, init: { form?: Record<string, string>; cookie?: string; headers?: Record<string, string> } = {}) =>
+    t.request(method, path, {
+      token: null,
+      headers: { ...(init.cookie ? { cookie: init.cookie } : {}), ...(init.form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}), ...init.headers },
+      ...(init.form ? { body: new URLSearchParams(init.form).toString() } : {}),
+    })
+  /** Signs in through the page as a browser would, and returns the session cookie and the page's form token. */
+  async function signIn(kind: 'holder' | 'bank', credential: string) {
+    const answer = await page('POST', `/${kind}/sign-in`, { form: { credential }, headers: { 'sec-fetch-site': 'same-origin' } })
+    expect(answer.status).toBe(303)
+    const setCookie = answer.headers.get('set-cookie') ?? ''
+    const cookie = setCookie.split(';')[0] as string
+    const html = await (await page('GET', `/${kind}`, { cookie })).text()
+    return { setCookie, cookie, csrf: /name="csrf" value="([0-9a-f]+)"/.exec(html)?.[1] as string, html }
+  }
+
+  beforeAll(async () => {
+    t = await createTestApp()
+  })
+  afterAll(() => t.close())
+
+  it('sends a strict CSP, no-store and the secure headers, and runs no inline script', async () => {
+    for (const path of ['/verify', '/holder', '/bank', '/verify?lang=en']) {
+      const answer = await page('GET', path)
+      expect(answer.status).toBe(200)
+      expect(answer.headers.get('content-security-policy')).toBe(PAGE_CSP)
+      expect(PAGE_CSP).toContain("script-src 'self'")
+      expect(PAGE_CSP).toContain("frame-ancestors 'none'")
+      expect(answer.headers.get('cache-control')).toBe('no-store')
+      expect(answer.headers.get('x-content-type-options')).toBe('nosniff')
+      expect(answer.headers.get('referrer-policy')).toBe('no-referrer')
+      const html = await answer.text()
+      expect(html.startsWith('<!DOCTYPE html>')).toBe(true)
+      expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/)
+      expect(html).not.toMatch(/\son[a-z]+=/i)
+    }
+  })
+
+  it('keeps the session cookie HttpOnly, SameSite=Strict and to its own page', async () => {
+    const holder = await licensedHolder(t, 401)
+    const { setCookie } = await signIn('holder', holder.credential)
+    expect(setCookie).toMatch(/^tb_holder=tbh_/)
+    expect(setCookie).toContain('HttpOnly')
+    expect(setCookie).toContain('SameSite=Strict')
+    expect(setCookie).toContain('Path=/holder')
+    const wrong = await page('POST', '/holder/sign-in', { form: { credential: 'tbh_guess' } })
+    expect(wrong.status).toBe(401)
+    expect(wrong.headers.get('set-cookie') ?? '').not.toContain('tb_holder')
+  })
+
+  it('refuses forms from other sites, and signed-in forms without their token, and changes nothing', async () => {
+    const holder = await licensedHolder(t, 402)
+    const bank = await registeredBank(t, 'CSRF测试支行')
+    const { cookie, csrf } = await signIn('holder', holder.credential)
+    const consent = await (await t.request('POST', '/v1/holder/consents', { token: holder.credential, json: consentRequest(bank.id, holder.licence.id) })).json()
+    const withdraw = (headers: Record<string, string>, form: Record<string, string>) => page('POST', `/holder/consents/${consent.id}/withdraw`, { cookie, headers, form })
+
+    for (const [headers, form] of [
+      [{ 'sec-fetch-site': 'cross-site' }, { csrf }],
+      [{ 'sec-fetch-site': 'same-site' }, { csrf }],
+      [{ origin: 'https://evil.example' }, { csrf }],
+      [{ 'sec-fetch-site': 'same-origin' }, {}],
+      [{ 'sec-fetch-site': 'same-origin' }, { csrf: 'f'.repeat(32) }],
+    ] as Array<[Record<string, string>, Record<string, string>]>) {
+      const refused = await withdraw(headers, form)
+      expect(refused.status).toBe(403)
+      expect((await refused.json()).code).toBe('forbidden')
+    }
+    const forged = await page('POST', '/holder/consents', { cookie, headers: { 'sec-fetch-site': 'cross-site' }, form: { csrf, relyingParty: bank.id, licences: holder.licence.id, purpose: '开户', expiresInMinutes: '30' } })
+    expect(forged.status).toBe(403)
+    expect((await page('POST', '/bank/sign-in', { form: { credential: bank.credential }, headers: { 'sec-fetch-site': 'cross-site' } })).status).toBe(403)
+    const listed = await (await t.request('GET', '/v1/holder/consents', { token: holder.credential })).json()
+    expect(listed.consents.map((c: { state: string }) => c.state)).toEqual(['active'])
+
+    const allowed = await withdraw({ 'sec-fetch-site': 'same-origin' }, { csrf })
+    expect(allowed.status).toBe(303)
+    expect((await (await t.request('GET', '/v1/holder/consents', { token: holder.credential })).json()).consents[0].state).toBe('withdrawn')
+  })
+
+  it('escapes what holders, banks and visitors put in, on every page that shows it', async () => {
+    const evil = '<script>alert(1)</script><img src=x onerror=alert(2)>'
+    const holder = await licensedHolder(t, 403, `恶意${evil}有限公司`)
+    const bank = await registeredBank(t, `支行${evil}`)
+    const { html } = await signIn('holder', holder.credential)
+    expect(html).not.toContain('<script>alert')
+    expect(html).not.toContain('<img src=x')
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;')
+
+    const consent = await (await t.request('POST', '/v1/holder/consents', { token: holder.credential, json: consentRequest(bank.id, holder.licence.id) })).json()
+    const teller = await signIn('bank', bank.credential)
+    expect(teller.html).not.toContain('<script>alert')
+    const checked = await (await page('POST', '/bank/check', { cookie: teller.cookie, headers: { 'sec-fetch-site': 'same-origin' }, form: { csrf: teller.csrf, code: consent.code } })).text()
+    expect(checked).toContain('data-indication="TOTAL_PASSED"')
+    expect(checked).not.toContain('<script>alert')
+    expect(checked).not.toContain('<img src=x')
+
+    const pasted = await (await page('POST', '/verify', { form: { text: `</textarea>${evil}` } })).text()
+    expect(pasted).not.toContain('<script>alert')
+    expect(pasted).toContain('&lt;/textarea&gt;')
+  })
+
+  it('shows a holder only their own licences, and another bank’s code as not found on the teller page', async () => {
+    const alice = await licensedHolder(t, 404, '甲有限公司')
+    const bob = await licensedHolder(t, 405, '乙有限公司')
+    const mine = await registeredBank(t, '甲方支行')
+    const other = await registeredBank(t, '乙方支行')
+    const { html } = await signIn('holder', bob.credential)
+    expect(html).toContain(bob.licence.number)
+    expect(html).not.toContain(alice.licence.number)
+    const session = await signIn('holder', bob.credential)
+    const foreign = await page('GET', `/holder/licences/${alice.licence.id}/pdf`, { cookie: session.cookie })
+    expect(foreign.status).toBe(404)
+
+    const consent = await (await t.request('POST', '/v1/holder/consents', { token: alice.credential, json: consentRequest(mine.id, alice.licence.id) })).json()
+    const teller = await signIn('bank', other.credential)
+    const refused = await page('POST', '/bank/check', { cookie: teller.cookie, headers: { 'sec-fetch-site': 'same-origin' }, form: { csrf: teller.csrf, code: consent.code } })
+    expect(refused.status).toBe(404)
+    const text = await refused.text()
+    expect(text).toContain('没有找到给本网点的这个授权码')
+    expect(text).not.toContain('甲有限公司')
+    expect(text).not.toContain(alice.licence.number)
+  })
+})
