@@ -9,6 +9,8 @@ beforeAll(async () => {
   pair = await createPartnerPair()
   await registerBoth(pair)
   pair.lg.deps.partners.scope = scopeOf({ '360700': { 'business-licence': ['entityType'] } })
+  // 赣州 calls out only to a region it has an agreement with.
+  pair.gz.deps.partners.scope = scopeOf({ '440307': {} })
 })
 afterAll(() => pair.close())
 
