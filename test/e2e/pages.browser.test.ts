@@ -20,7 +20,7 @@ describe.skipIf(!hasChromium)('pages in a browser', () => {
   const cspViolations: string[] = []
 
   async function phone(): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ viewport: { width: 360, height: 800 }, deviceScaleFactor: 2, locale: 'zh-CN' })
+    const context = await browser.newContext({ viewport: { width: 360, height: 800 }, deviceScaleFactor: 1, locale: 'zh-CN' })
     const page = await context.newPage()
     page.on('console', (message) => {
       if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text())

@@ -23,6 +23,7 @@ button.secondary, .button.secondary { background: #fff; color: var(--red); borde
 :focus-visible { outline: 3px solid #1a5fb4; outline-offset: 2px; }
 dl { display: grid; grid-template-columns: minmax(6em, max-content) 1fr; gap: 4px 12px; margin: 8px 0; } dt { color: #49454f; } dd { margin: 0; word-break: break-all; }
 .verdict { font-size: 1.6rem; font-weight: 700; padding: 12px 16px; border-radius: 8px; color: #fff; }
+.verdict .muted { color: inherit; font-size: 1rem; font-weight: 400; }
 .verdict.passed { background: var(--green); } .verdict.failed { background: var(--red); } .verdict.indeterminate { background: var(--amber); }
 .notice { padding: 10px 14px; border-radius: 6px; margin: 12px 0; } .notice.bad { background: #fde7e5; border: 1px solid var(--red); } .notice.good { background: #e3f1e4; border: 1px solid var(--green); }
 ul.checks { list-style: none; padding: 0; } ul.checks li { padding: 6px 0; border-bottom: 1px solid #eee; }
