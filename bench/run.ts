@@ -4,6 +4,7 @@ import { fmt, log, machine, missesTarget, ratioOf, targetText, verdict, type Ben
 import { benchPdf } from './pdf'
 import { startService } from './support/service'
 import { benchVerify } from './verify'
+import { benchBankCheck } from './bank-check'
 
 /**
  * `npm run bench`: every bench in sequence, then one table. Each bench holds its rate against a
@@ -27,6 +28,7 @@ if (service.status === 'rejected' || ceiling.status === 'rejected') {
 const pglite = service.value
 try {
   results.push(await benchVerify(pglite))
+  results.push(await benchBankCheck(pglite))
 } catch (error) {
   await pglite.stop()
   await pglite.removeData()
