@@ -1,6 +1,7 @@
 import { PostgresUnavailable } from '../test/support/database'
 import { benchIssuance, openPgliteCeiling } from './issue'
 import { fmt, log, machine, missesTarget, ratioOf, targetText, verdict, type BenchResult } from './support/measure'
+import { benchPartnerVerify } from './partner-verify'
 import { benchPdf } from './pdf'
 import { startService } from './support/service'
 import { benchVerify } from './verify'
@@ -43,6 +44,8 @@ try {
   notes.push(`issue (postgresql): skipped: ${error.message}`)
   log(`issue (postgresql): skipped: ${error.message}`)
 }
+// Two partnered regions of their own, started and stopped by the bench.
+results.push(await benchPartnerVerify())
 // In process, after the services have stopped: licence PDFs signed and verified on the real deps.
 results.push(...(await benchPdf()))
 

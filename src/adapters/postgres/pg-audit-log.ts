@@ -1,4 +1,5 @@
 import { entryHash, GENESIS_HASH, type AuditEntry } from '../../core/audit/audit-chain'
+import type { AuditLog } from '../../core/audit/audit-log'
 import type { SqlClient } from './sql-client'
 
 interface AuditRow {
@@ -21,44 +22,109 @@ function fromRow(row: AuditRow): AuditEntry {
   }
 }
 
-/** An advisory lock of its own serialises appends: each entry needs the head the one before left. */
+/** An advisory lock of its own serialises appends across processes and transactions. */
 const AUDIT_LOCK = 7261347
+/** A batch that lost the race for the next sequence number is chained again on the new head, this often at most. */
+const MAX_ATTEMPTS = 8
 
-/** The audit log in PostgreSQL or PGlite: append, read in order, and the head. */
-export function createPgAuditLog(db: SqlClient) {
+type Head = { size: number; head: string }
+type Pending = { kind: string; detail: Record<string, unknown>; at: Date; resolve(entry: AuditEntry): void; reject(error: unknown): void }
+
+async function readHead(db: SqlClient): Promise<Head> {
+  const [last] = await db.query<{ seq: number | string; hash: string }>('SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1')
+  return last ? { size: Number(last.seq), head: last.hash } : { size: 0, head: GENESIS_HASH }
+}
+
+/** Chains entries onto a head. JSON round trip first: what is hashed is exactly what jsonb gives back. */
+async function chain(head: Head, items: Array<Pick<Pending, 'kind' | 'detail' | 'at'>>): Promise<AuditEntry[]> {
+  const entries: AuditEntry[] = []
+  let prevHash = head.head
+  for (const [index, item] of items.entries()) {
+    const content = { seq: head.size + index + 1, at: item.at.toISOString(), kind: item.kind, detail: JSON.parse(JSON.stringify(item.detail)) as Record<string, unknown> }
+    const hash = await entryHash(content, prevHash)
+    entries.push({ ...content, prevHash, hash })
+    prevHash = hash
+  }
+  return entries
+}
+
+// The advisory lock is taken in the statement itself (held until it commits), so an append in
+// another transaction that holds the lock is waited for rather than raced.
+const INSERT_BATCH = `
+WITH lock AS (SELECT pg_advisory_xact_lock(${AUDIT_LOCK}))
+INSERT INTO audit_entries (seq, at, kind, detail, prev_hash, hash)
+SELECT v.seq, v.at, v.kind, v.detail, v.prev_hash, v.hash
+FROM lock, jsonb_to_recordset($1::jsonb) AS v(seq bigint, at text, kind text, detail jsonb, prev_hash text, hash text)`
+
+const rowsOf = (entries: AuditEntry[]) => JSON.stringify(entries.map((e) => ({ seq: e.seq, at: e.at, kind: e.kind, detail: e.detail, prev_hash: e.prevHash, hash: e.hash })))
+
+const isUniqueViolation = (error: unknown) => (error as { code?: unknown })?.code === '23505'
+
+/**
+ * Appends an entry inside a transaction of the caller's, so that the entry commits with the
+ * change it records or not at all: the lock is held to the end of that transaction.
+ */
+export async function appendInTransaction(tx: SqlClient, kind: string, detail: Record<string, unknown>, at: Date): Promise<AuditEntry> {
+  await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK])
+  const [entry] = await chain(await readHead(tx), [{ kind, detail, at }])
+  await tx.query(INSERT_BATCH, [rowsOf([entry as AuditEntry])])
+  return entry as AuditEntry
+}
+
+/**
+ * The audit log in PostgreSQL or PGlite. Appends made while one is being written are chained
+ * together and written by the next single statement (group commit), on the head this process
+ * last wrote. When another process or transaction wrote meanwhile, the statement fails on the
+ * sequence number and the batch is chained again on the new head: no entry is lost or reordered.
+ */
+export function createPgAuditLog(db: SqlClient): AuditLog {
+  let head: Head | undefined
+  let queue: Pending[] = []
+  let writing = false
+
+  async function write(batch: Pending[]): Promise<AuditEntry[]> {
+    for (let attempt = 1; ; attempt++) {
+      head ??= await readHead(db)
+      const entries = await chain(head, batch)
+      try {
+        await db.query(INSERT_BATCH, [rowsOf(entries)])
+        const last = entries[entries.length - 1] as AuditEntry
+        head = { size: last.seq, head: last.hash }
+        return entries
+      } catch (error) {
+        head = undefined
+        if (!isUniqueViolation(error) || attempt >= MAX_ATTEMPTS) throw error
+      }
+    }
+  }
+
+  async function drain(): Promise<void> {
+    writing = true
+    while (queue.length > 0) {
+      const batch = queue
+      queue = []
+      try {
+        const entries = await write(batch)
+        batch.forEach((item, index) => item.resolve(entries[index] as AuditEntry))
+      } catch (error) {
+        for (const item of batch) item.reject(error)
+      }
+    }
+    writing = false
+  }
+
   return {
-    async append(kind: string, detail: Record<string, unknown>, at: Date): Promise<AuditEntry> {
-      // JSON round trip first: what is hashed is exactly what jsonb will give back.
-      const stored = JSON.parse(JSON.stringify(detail)) as Record<string, unknown>
-      return db.transaction(async (tx) => {
-        await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK])
-        const [last] = await tx.query<{ seq: number | string; hash: string }>('SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1')
-        const seq = last ? Number(last.seq) + 1 : 1
-        const prevHash = last?.hash ?? GENESIS_HASH
-        const content = { seq, at: at.toISOString(), kind, detail: stored }
-        const hash = await entryHash(content, prevHash)
-        await tx.query('INSERT INTO audit_entries (seq, at, kind, detail, prev_hash, hash) VALUES ($1, $2, $3, $4::jsonb, $5, $6)', [
-          seq,
-          content.at,
-          kind,
-          JSON.stringify(stored),
-          prevHash,
-          hash,
-        ])
-        return { ...content, prevHash, hash }
+    append(kind, detail, at) {
+      return new Promise<AuditEntry>((resolve, reject) => {
+        queue.push({ kind, detail, at, resolve, reject })
+        if (!writing) void drain()
       })
     },
 
-    /** Entries from `from` (1-based) in order, at most `limit`. */
-    async entries(from: number, limit: number): Promise<AuditEntry[]> {
+    async entries(from, limit) {
       return (await db.query<AuditRow>('SELECT * FROM audit_entries WHERE seq >= $1 ORDER BY seq LIMIT $2', [from, limit])).map(fromRow)
     },
 
-    async head(): Promise<{ size: number; head: string }> {
-      const [last] = await db.query<{ seq: number | string; hash: string }>('SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1')
-      return last ? { size: Number(last.seq), head: last.hash } : { size: 0, head: GENESIS_HASH }
-    },
+    head: () => readHead(db),
   }
 }
-
-export type AuditLog = ReturnType<typeof createPgAuditLog>

@@ -5,7 +5,7 @@ import type { LicenceUse, LicenceUses, RecordedLicenceUse } from '../../core/hol
 import type { RelyingParty, RelyingPartyStore } from '../../core/holder/relying-party'
 import { holderKey, type Licence } from '../../core/licence/licence'
 import type { Indication } from '../../core/verification/report'
-import { createPgAuditLog } from './pg-audit-log'
+import { appendInTransaction } from './pg-audit-log'
 import { isUuid, toLicence, type LicenceRow } from './pg-store'
 import type { SqlClient } from './sql-client'
 
@@ -126,7 +126,7 @@ function checkTransaction(tx: SqlClient): ConsentCheckTransaction {
     },
     recordUse: (use) => insertUse(tx, use),
     async audit(kind, detail, at) {
-      await createPgAuditLog(tx).append(kind, detail, at)
+      await appendInTransaction(tx, kind, detail, at)
     },
   }
 }

@@ -32,8 +32,12 @@ function fromRow(r: PartnerRow): Partner {
   }
 }
 
+/** How often nonces past their expiry are deleted. */
+const NONCE_SWEEP_MS = 30_000
+
 /** Registered partners and the nonces of the partner requests accepted, in PostgreSQL or PGlite. */
 export function createPgPartnerStore(db: SqlClient) {
+  let lastSweep = 0
   return {
     async list(): Promise<Partner[]> {
       return (await db.query<PartnerRow>('SELECT * FROM partners ORDER BY code')).map(fromRow)
@@ -67,12 +71,16 @@ export function createPgPartnerStore(db: SqlClient) {
       await db.query('UPDATE partners SET last_attempt_at = $2, last_problem = $3 WHERE code = $1', [code, at, problem])
     },
     /** Records a nonce; false when it was seen before (a replay). Expired nonces are swept on the way. */
+    /** True when the nonce is new (and is now claimed); false for a replay. */
     async claimNonce(region: string, nonce: string, expiresAt: Date, now: Date): Promise<boolean> {
-      return db.transaction(async (tx) => {
-        await tx.query('DELETE FROM partner_nonces WHERE expires_at < $1', [now])
-        const rows = await tx.query('INSERT INTO partner_nonces (region, nonce, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING nonce', [region, nonce, expiresAt])
-        return rows.length > 0
-      })
+      // Expired nonces are swept now and then rather than on every request: a nonce kept past its
+      // expiry only refuses a request whose signature has expired anyway.
+      if (now.getTime() - lastSweep >= NONCE_SWEEP_MS) {
+        lastSweep = now.getTime()
+        await db.query('DELETE FROM partner_nonces WHERE expires_at < $1', [now])
+      }
+      const rows = await db.query('INSERT INTO partner_nonces (region, nonce, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING nonce', [region, nonce, expiresAt])
+      return rows.length > 0
     },
   }
 }

@@ -1,0 +1,128 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { importPkiBundle } from '../src/adapters/crypto/pki-bundle'
+import { certificateFingerprint } from '../src/adapters/crypto/x509'
+import { withUsccCheck } from '../src/core/licence/uscc'
+import { businessLicenceRequest } from '../test/support/fixtures'
+import { sampleTerms } from '../test/support/partner-pair'
+import { call, startRegionProcess, type RegionProcess } from '../test/support/region-process'
+import { isMain, loadNote, log, missesTarget, processCpuSeconds, ratioOf, verdict, type BenchResult } from './support/measure'
+
+/**
+ * A partner verification round trip against a local verification of the same credential, in
+ * the same run, on two real regions on loopback. 赣州 verifies a 龙岗 licence two ways through
+ * its own API: `POST /v1/verify` checks it locally with 龙岗's cached trust list and status list;
+ * `POST /v1/admin/partners/440307/verify` asks 龙岗 (request signed by 赣州 under RFC 9421,
+ * checked, nonce stored, verified there, answer signed by 龙岗 and checked here, the call
+ * audited on both sides). The cost of a call is its round trip, one call at a time from this
+ * process; the CPU both region processes spend per call is printed beside it. The target is
+ * that the partner call costs at most three times the local one.
+ */
+export const PARTNER_VERIFY_TARGET = 3
+
+// BENCH_DATABASE=postgresql runs both regions on databases of their own in the server DATABASE_URL names.
+const DATABASE = process.env.BENCH_DATABASE === 'postgresql' ? 'postgresql' : 'pglite'
+const WARM_UP_MS = 2000
+const ROUNDS = 4
+const ROUND_MS = 2500
+const PARTNER_PATH = '/v1/admin/partners/440307/verify'
+
+async function rootOf(region: RegionProcess): Promise<string> {
+  const pki = await importPkiBundle(JSON.parse(readFileSync(join(region.dataDir, 'keys', 'pki.json'), 'utf8')))
+  return certificateFingerprint(pki.root!.certificate)
+}
+
+async function must(answer: Promise<{ status: number; body: unknown }>, expected: number, what: string) {
+  const { status, body } = await answer
+  if (status !== expected) throw new Error(`${what} answered ${status}: ${JSON.stringify(body)}`)
+  return body as Record<string, unknown>
+}
+
+/** Two partnered regions with an agreement in force and a 龙岗 licence to verify. */
+async function partneredRegions() {
+  const [gz, lg] = await Promise.all([
+    startRegionProcess({ region: { code: '360700', name: '赣州市' }, logLevel: 'warn', database: DATABASE }),
+    startRegionProcess({ region: { code: '440307', name: '深圳市龙岗区' }, logLevel: 'warn', database: DATABASE }),
+  ])
+  await must(call(gz, 'POST', '/v1/admin/partners', { json: { descriptorUrl: `${lg.url}/.well-known/tongban`, rootFingerprint: await rootOf(lg) } }), 201, 'registering 龙岗')
+  await must(call(lg, 'POST', '/v1/admin/partners', { json: { descriptorUrl: `${gz.url}/.well-known/tongban`, rootFingerprint: await rootOf(gz) } }), 201, 'registering 赣州')
+  // The sample's rate limit (600 a minute) would refuse a bench; this agreement allows far more.
+  await must(call(gz, 'POST', '/v1/admin/agreements', { json: sampleTerms({ id: 'bench-partner-verify', rateLimit: { requests: 1_000_000, perSeconds: 1 } }) }), 201, 'proposing')
+  await must(call(lg, 'POST', '/v1/admin/agreements/bench-partner-verify/countersignature'), 200, 'countersigning')
+  const holder = { kind: 'enterprise', uscc: withUsccCheck('91440307MA5G00031'), name: '深圳龙岗基准测试有限公司' }
+  const issued = await must(call(lg, 'POST', '/v1/licences', { json: businessLicenceRequest({ holder }) }), 201, 'issuing')
+  return { gz, lg, credential: issued.credential as string }
+}
+
+/** Calls `path` one at a time for `ms` milliseconds; time per call, and CPU per call of each region process. */
+async function oneAtATime(regions: RegionProcess[], path: string, body: string, token: string | undefined, ms: number) {
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }
+  const cpuBefore = regions.map((region) => processCpuSeconds(region.pid) ?? 0)
+  const start = performance.now()
+  let calls = 0
+  while (performance.now() - start < ms) {
+    const response = await fetch(`${regions[0]!.url}${path}`, { method: 'POST', headers, body })
+    if (response.status !== 200) throw new Error(`${path} answered ${response.status}: ${await response.text()}`)
+    await response.arrayBuffer()
+    calls++
+  }
+  const elapsed = performance.now() - start
+  const cpuMs = regions.reduce((sum, region, i) => sum + ((processCpuSeconds(region.pid) ?? 0) - (cpuBefore[i] as number)) * 1000, 0)
+  return { msPerCall: elapsed / calls, cpuMsPerCall: cpuMs / calls, calls, elapsed }
+}
+
+export async function benchPartnerVerify(): Promise<BenchResult> {
+  log(`partner verify: ${loadNote()}`)
+  const { gz, lg, credential } = await partneredRegions()
+  try {
+    const body = JSON.stringify({ credential })
+    const first = await must(call(gz, 'POST', PARTNER_PATH, { json: { credential } }), 200, 'a partner verify')
+    const report = (first.answer as { report?: { indication?: string } }).report
+    if (first.status !== 200 || report?.indication !== 'TOTAL_PASSED') throw new Error(`the partner verify did not pass: ${JSON.stringify(first)}`)
+    const locally = await must(call(gz, 'POST', '/v1/verify', { json: { credential }, token: null }), 200, 'a local verify')
+    if (locally.indication !== 'TOTAL_PASSED') throw new Error(`the local verify did not pass: ${JSON.stringify(locally)}`)
+
+    const partner = (ms: number) => oneAtATime([gz, lg], PARTNER_PATH, body, gz.adminToken, ms)
+    const local = (ms: number) => oneAtATime([gz, lg], '/v1/verify', body, undefined, ms)
+    await partner(WARM_UP_MS)
+    await local(WARM_UP_MS)
+    // Rounds alternate the two, so a burst of other work on the machine falls on both.
+    const totals = { partner: { ms: 0, calls: 0, cpuMs: 0 }, local: { ms: 0, calls: 0, cpuMs: 0 } }
+    const rounds: string[] = []
+    for (let round = 0; round < ROUNDS; round++) {
+      const p = await partner(ROUND_MS)
+      const l = await local(ROUND_MS)
+      for (const [name, m] of [['partner', p], ['local', l]] as const) {
+        totals[name].ms += m.elapsed
+        totals[name].calls += m.calls
+        totals[name].cpuMs += m.cpuMsPerCall * m.calls
+      }
+      rounds.push(`${(p.msPerCall / l.msPerCall).toFixed(2)} (${p.msPerCall.toFixed(2)}/${l.msPerCall.toFixed(2)} ms)`)
+    }
+    const result: BenchResult = {
+      name: 'partner verify',
+      rate: totals.partner.ms / totals.partner.calls,
+      unit: 'ms/call',
+      ceiling: totals.local.ms / totals.local.calls,
+      ceilingUnit: 'ms',
+      ceilingName: 'local POST /v1/verify of the same credential, one at a time',
+      target: PARTNER_VERIFY_TARGET,
+      atMost: true,
+    }
+    const cpu = { partner: totals.partner.cpuMs / totals.partner.calls, local: totals.local.cpuMs / totals.local.calls }
+    log(`partner verify: round trip / local per round: ${rounds.join(', ')}`)
+    log(`partner verify: CPU per call, both regions together: partner ${cpu.partner.toFixed(2)} ms, local ${cpu.local.toFixed(2)} ms, ratio ${(cpu.partner / cpu.local).toFixed(2)}`)
+    log(
+      `partner verify: round trip ${result.rate.toFixed(2)} ms per call, local ${result.ceiling.toFixed(2)} ms, ratio ${ratioOf(result).toFixed(2)} ` +
+        `(target ≤ ${PARTNER_VERIFY_TARGET.toFixed(2)}) ${verdict(result)}`,
+    )
+    return result
+  } finally {
+    await Promise.all([gz.destroy(), lg.destroy()])
+  }
+}
+
+if (isMain(import.meta.url)) {
+  const result = await benchPartnerVerify()
+  if (missesTarget(result)) process.exitCode = 1
+}
