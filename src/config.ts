@@ -22,6 +22,11 @@ export interface Config {
   partnerStatusMaxAgeSeconds: number
   /** Pinned partner roots read at start (public records, keys/partners/README.md). */
   partnerPinsDir: string | undefined
+  /** Outbox retries: the first delay and the longest, in seconds (docs/outbox.md). */
+  outboxRetryBaseSeconds: number
+  outboxRetryCapSeconds: number
+  /** Supervision systems registered (or updated, by name) at start, besides those the admin API registers. */
+  supervisionSystems: Array<{ name: string; webhookUrl: string; publicKey: Record<string, unknown> }>
 }
 
 const regionCode = z.string().regex(/^\d{6}$/, 'must be a six-digit GB/T 2260 region code')
@@ -62,6 +67,30 @@ const schema = z.object({
   PARTNER_REFRESH_S: seconds(3600, 60),
   PARTNER_STATUS_MAX_AGE_S: seconds(60, 0),
   PARTNER_PINS_DIR: z.string().min(1).optional(),
+  OUTBOX_RETRY_BASE_S: seconds(2, 1),
+  OUTBOX_RETRY_CAP_S: seconds(300, 1),
+  SUPERVISION_SYSTEMS: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON array of { name, webhookUrl, publicKey }' })
+        return z.NEVER
+      }
+    })
+    .pipe(
+      z.array(
+        z
+          .object({
+            name: z.string().trim().min(1).max(100),
+            webhookUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+            publicKey: z.record(z.string(), z.unknown()),
+          })
+          .strict(),
+      ),
+    )
+    .default([]),
 })
 
 /**
@@ -95,5 +124,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     partnerRefreshSeconds: e.PARTNER_REFRESH_S,
     partnerStatusMaxAgeSeconds: e.PARTNER_STATUS_MAX_AGE_S,
     partnerPinsDir: e.PARTNER_PINS_DIR,
+    outboxRetryBaseSeconds: e.OUTBOX_RETRY_BASE_S,
+    outboxRetryCapSeconds: Math.max(e.OUTBOX_RETRY_CAP_S, e.OUTBOX_RETRY_BASE_S),
+    supervisionSystems: e.SUPERVISION_SYSTEMS,
   }
 }

@@ -27,6 +27,9 @@ describe('loadConfig', () => {
       partnerRefreshSeconds: 3600,
       partnerStatusMaxAgeSeconds: 60,
       partnerPinsDir: undefined,
+      outboxRetryBaseSeconds: 2,
+      outboxRetryCapSeconds: 300,
+      supervisionSystems: [],
     })
   })
 
@@ -53,6 +56,9 @@ describe('loadConfig', () => {
       PARTNER_REFRESH_S: '600',
       PARTNER_STATUS_MAX_AGE_S: '5',
       PARTNER_PINS_DIR: 'keys/partners',
+      OUTBOX_RETRY_BASE_S: '1',
+      OUTBOX_RETRY_CAP_S: '60',
+      SUPERVISION_SYSTEMS: JSON.stringify([{ name: '龙岗区市场监督管理局', webhookUrl: 'https://jg.longgang.example/events', publicKey: { kty: 'EC', crv: 'P-256', x: 'x', y: 'y' } }]),
     })
     expect(config).toEqual({
       port: 9443,
@@ -66,7 +72,17 @@ describe('loadConfig', () => {
       partnerRefreshSeconds: 600,
       partnerStatusMaxAgeSeconds: 5,
       partnerPinsDir: 'keys/partners',
+      outboxRetryBaseSeconds: 1,
+      outboxRetryCapSeconds: 60,
+      supervisionSystems: [{ name: '龙岗区市场监督管理局', webhookUrl: 'https://jg.longgang.example/events', publicKey: { kty: 'EC', crv: 'P-256', x: 'x', y: 'y' } }],
     })
+  })
+
+  it('names a SUPERVISION_SYSTEMS that is not JSON or not a list of systems, and a cap below the base is raised to it', () => {
+    expect(configError({ SUPERVISION_SYSTEMS: '[{' }).message).toMatch(/SUPERVISION_SYSTEMS: must be a JSON array/)
+    expect(configError({ SUPERVISION_SYSTEMS: JSON.stringify([{ name: 'x', webhookUrl: 'ftp://x' , publicKey: {} }]) }).message).toMatch(/SUPERVISION_SYSTEMS\.0\.webhookUrl/)
+    expect(configError({ OUTBOX_RETRY_BASE_S: '0' }).message).toMatch(/OUTBOX_RETRY_BASE_S/)
+    expect(loadConfig({ OUTBOX_RETRY_BASE_S: '30', OUTBOX_RETRY_CAP_S: '5' }).outboxRetryCapSeconds).toBe(30)
   })
 
   it('treats empty variables as unset, and names the bureau after the region', () => {

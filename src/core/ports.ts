@@ -1,5 +1,7 @@
 import type { Application, ApplicationEvent } from './application/application'
 import type { Licence, LicenceStatus, LicenceEvent } from './licence/licence'
+import type { OutboxWrites } from './outbox/outbox'
+import type { SupervisionReads } from './supervision/supervision-system'
 import type { TrustedSigner } from './trust/trusted-signer'
 
 /**
@@ -53,7 +55,7 @@ export interface ApplicationReads {
 }
 
 /** One database transaction: every write of one request happens inside one of these. */
-export interface StoreTransaction extends ApplicationWrites {
+export interface StoreTransaction extends ApplicationWrites, OutboxWrites, SupervisionReads {
   nextSequence(name: string): Promise<number>
   /** Allocates the next free index in the current list of a purpose, opening a new list when full. */
   allocateStatusSlot(purpose: 'revocation' | 'suspension', listSize: number): Promise<StatusListSlot>

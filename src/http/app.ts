@@ -15,6 +15,7 @@ import { applicationRoutes } from './routes/applications'
 import { partnerApiRoutes } from './routes/partner-api'
 import { partnerAdminRoutes } from './routes/partners'
 import { sealRoutes } from './routes/seals'
+import { supervisionRoutes } from './routes/supervision'
 import { verifyRoutes } from './routes/verify'
 import { bankRoutes } from './routes/bank'
 import { holderRoutes } from './routes/holder'
@@ -95,6 +96,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', holderRoutes(deps, validationHook))
   app.route('/', bankRoutes(deps, validationHook))
   app.route('/', pageRoutes(deps))
+  app.route('/', supervisionRoutes(deps, validationHook))
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' })
   app.openAPIRegistry.registerComponent('securitySchemes', 'holderAuth', { type: 'http', scheme: 'bearer', description: 'A holder credential (tbh_…) from POST /v1/admin/holder-credentials' })

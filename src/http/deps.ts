@@ -19,6 +19,8 @@ import type { PartnerRegistry } from '../adapters/partner/partner-registry'
 import type { RateLimiter } from '../adapters/partner/rate-limiter'
 import type { MemoryTrustStore } from '../adapters/memory/trust-store'
 import type { VerifierDeps } from '../core/verification/verify-credential'
+import type { SupervisionSystemStore } from '../core/supervision/supervision-system'
+import type { NonceStore } from './middleware/signed-request'
 import type { PdfVerifierDeps } from '../core/verification/verify-pdf'
 
 export interface Logger {
@@ -70,6 +72,14 @@ export interface HolderDeps {
   licencesOf(holderKey: string): Promise<Licence[]>
 }
 
+/** 审管联动: the registered supervision systems, the nonces of their signed calls, how delivery of their events stands. */
+export interface SupervisionDeps {
+  systems: SupervisionSystemStore
+  nonces: NonceStore
+  /** Outbox counts per destination (`supervision:<id>`). */
+  deliveries(): Promise<Map<string, { pending: number; delivered: number; abandoned: number; lastError: string | null; lastDeliveredAt: Date | null }>>
+}
+
 /** Everything the HTTP app needs, built by a runtime entry (Node or Workers). */
 export interface AppDeps {
   region: { code: string; name: string }
@@ -98,5 +108,6 @@ export interface AppDeps {
   holders: HolderDeps
   /** Every showing of a licence to a bank or a partner, for its holder (GET /v1/holder/uses). */
   licenceUses: LicenceUses
+  supervision: SupervisionDeps
   log: Logger
 }

@@ -38,6 +38,17 @@ import { createPgSealStore } from '../adapters/postgres/pg-seal-store'
 import type { SealServiceDeps } from '../core/seal/seal-service'
 import { createPgHolderStore } from '../adapters/postgres/pg-holder-store'
 import { bureauHolderAuthenticator } from '../core/holder/holder-credential'
+import type { BackoffPolicy } from '../core/outbox/backoff'
+import { ConfigurationError, TongbanError } from '../core/errors'
+import { OutboxDispatcher } from '../core/outbox/dispatcher'
+import { enqueueSupervisionEvents } from '../core/supervision/supervision-events'
+import { registerConfiguredSystems, type RegisterSupervisionRequest } from '../core/supervision/supervision-registry'
+import type { StoreTransaction } from '../core/ports'
+import type { LicenceChange } from '../core/licence/licence'
+import { urlSender } from '../adapters/outbox/http-sender'
+import { supervisionSender } from '../adapters/outbox/supervision-sender'
+import { createPgOutboxStore } from '../adapters/postgres/pg-outbox'
+import { createPgSupervisionStore } from '../adapters/postgres/pg-supervision-store'
 
 /** Bits per status list: the Bitstring Status List minimum (16 KiB) for herd privacy. */
 export const STATUS_LIST_SIZE = 131_072
@@ -60,13 +71,29 @@ export interface RuntimeParts {
   fetch?: typeof fetch
   /** A partner's status list is fetched again when the copy held is older than this. */
   partnerStatusMaxAgeMs?: number
+  /** Outbox retry delays; tests shorten them. */
+  outboxBackoff?: BackoffPolicy
+  /** Supervision systems from the configuration (SUPERVISION_SYSTEMS), registered or updated by name. */
+  supervisionSystems?: RegisterSupervisionRequest[]
 }
 
 export interface BuiltDeps {
   deps: AppDeps
   statusRegistry: StatusRegistry
   trustStore: MemoryTrustStore
+  /**
+   * Delivers the outbox. Built here, started by the Node entry (src/runtime/node.ts); more
+   * destination schemes are added with `outbox.registerSender`.
+   */
+  outbox: OutboxDispatcher
 }
+
+/** Outbox retries start at 2 s and settle at 5 min (OUTBOX_RETRY_BASE_S, OUTBOX_RETRY_CAP_S). */
+export const DEFAULT_OUTBOX_BACKOFF: BackoffPolicy = { baseMs: 2_000, capMs: 300_000 }
+/** Messages sent at once per dispatcher round. */
+const OUTBOX_BATCH = 16
+/** A claimed message falls due again after this if its process died mid-send (a send times out after 10 s). */
+const OUTBOX_LEASE_MS = 60_000
 
 /** Partner status lists are fetched again after a minute: a partner's revocation is seen here within about that. */
 export const PARTNER_STATUS_MAX_AGE_MS = 60_000
@@ -76,7 +103,7 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
   const { config, db, pki, log } = parts
   const clock = parts.clock ?? { now: () => new Date() }
   await migrate(db)
-  const store = createPgStore(db)
+  const store = createPgStore(db, () => clock.now())
   const issuer: IssuerIdentity = {
     regionCode: config.region.code,
     regionName: config.region.name,
@@ -118,6 +145,28 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
     onSealChanged: (seal) => sealRegistry.apply(seal),
   }
 
+  const fetcher = parts.fetch ?? ((input, init) => fetch(input, init))
+  const attestation = await createJwsSigner(pki['attestation-signer'])
+  const supervisionSystems = createPgSupervisionStore(db)
+  if (parts.supervisionSystems?.length) {
+    await registerConfiguredSystems({ systems: supervisionSystems, clock, newId: () => crypto.randomUUID() }, parts.supervisionSystems).catch((error: unknown) => {
+      // A bad key in the configuration stops the start with the variable's name, like any other bad setting.
+      throw error instanceof TongbanError ? new ConfigurationError(`SUPERVISION_SYSTEMS: ${error.message}`, { cause: error }) : error
+    })
+  }
+  const outboxStore = createPgOutboxStore(db)
+  const webhook = urlSender(fetcher)
+  const outbox = new OutboxDispatcher({
+    store: outboxStore,
+    senders: { http: webhook, https: webhook, supervision: supervisionSender(supervisionSystems, fetcher) },
+    clock,
+    backoff: parts.outboxBackoff ?? DEFAULT_OUTBOX_BACKOFF,
+    batchSize: OUTBOX_BATCH,
+    leaseMs: OUTBOX_LEASE_MS,
+    log,
+  })
+  const supervisionEvents = { signer: attestation, newId: () => crypto.randomUUID(), publicUrl: config.publicUrl, region: config.region }
+
   const licences = {
     store,
     signer,
@@ -126,7 +175,12 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
     regionCode: config.region.code,
     newId: () => crypto.randomUUID(),
     statusListSize: STATUS_LIST_SIZE,
-    onLicenceChanged: (licence: Licence) => statusRegistry.apply(licence, STATUS_LIST_SIZE),
+    onLicenceChanged: (licence: Licence) => {
+      statusRegistry.apply(licence, STATUS_LIST_SIZE)
+      // The change committed with its supervision events: send them now rather than at the next tick.
+      outbox.wake()
+    },
+    onLicenceChange: (tx: StoreTransaction, change: LicenceChange) => enqueueSupervisionEvents(supervisionEvents, tx, change),
   }
   // Partners' matters come from agreements (built below, before any request is served).
   const matterDirectory: MatterDirectory = { partnerMatters: (at) => agreements.partnerMatters(at) }
@@ -138,7 +192,6 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
     licences,
     partnersAccepting: (matterCode, at) => matterDirectory.partnerMatters(at).filter((p) => p.matterCodes.includes(matterCode)).map((p) => p.region),
   }
-  const fetcher = parts.fetch ?? ((input, init) => fetch(input, init))
   const partnerStore = createPgPartnerStore(db)
   const registry = createPartnerRegistry({ store: partnerStore, trust: trustStore, certificates: certificateTrust, fetch: fetcher, clock, ownRegion: config.region.code, log })
   await registry.load()
@@ -214,7 +267,7 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
       trust: trustStore,
       nonces: partnerStore,
       signingKey,
-      attestation: await createJwsSigner(pki['attestation-signer']),
+      attestation,
       scope: agreements.scope,
       limiter: new RateLimiter(),
       record: recordPartnerCall,
@@ -230,7 +283,12 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
       licencesOf: (holderKey) => holderStore.listLicencesOfHolder(holderKey),
     },
     licenceUses: holderStore.uses,
+    supervision: {
+      systems: supervisionSystems,
+      nonces: partnerStore,
+      deliveries: () => outboxStore.countsByDestination('supervision:'),
+    },
     log,
   }
-  return { deps, statusRegistry, trustStore }
+  return { deps, statusRegistry, trustStore, outbox }
 }

@@ -16,6 +16,8 @@ import { readPartnerPins, registerPinnedPartners } from './partner-pins'
 const STATUS_REFRESH_MS = 2_000
 /** How often agreement steps not yet acknowledged by the partner are sent again. */
 const AGREEMENT_RETRY_MS = 10_000
+/** The outbox is also polled, for retries falling due and for messages other processes wrote. */
+const OUTBOX_POLL_MS = 1_000
 
 export async function openDatabase(config: Config): Promise<SqlClient> {
   if (config.databaseUrl) return createPostgresClient({ url: config.databaseUrl })
@@ -40,7 +42,17 @@ export async function startNodeServer(env: Record<string, string | undefined> = 
   if (generated.length > 0) log.info({ generated, source }, 'generated development keys')
   const db = await openDatabase(config)
   const pins = config.partnerPinsDir ? await readPartnerPins(config.partnerPinsDir) : []
-  const { deps, statusRegistry } = await buildDeps({ config: { ...config, adminToken }, db, pki, sealKek, loadFont: loadCjkFont, log, partnerStatusMaxAgeMs: config.partnerStatusMaxAgeSeconds * 1000 })
+  const { deps, statusRegistry, outbox } = await buildDeps({
+    config: { ...config, adminToken },
+    db,
+    pki,
+    sealKek,
+    loadFont: loadCjkFont,
+    log,
+    partnerStatusMaxAgeMs: config.partnerStatusMaxAgeSeconds * 1000,
+    outboxBackoff: { baseMs: config.outboxRetryBaseSeconds * 1000, capMs: config.outboxRetryCapSeconds * 1000 },
+    supervisionSystems: config.supervisionSystems,
+  })
   const app = createApp(deps)
   // Other processes may change statuses in a shared PostgreSQL; PGlite has this process alone.
   const refresher = config.databaseUrl
@@ -59,6 +71,8 @@ export async function startNodeServer(env: Record<string, string | undefined> = 
   agreementRetrier.unref()
   const server = serve({ fetch: app.fetch, port: config.port, hostname: env.HOST ?? '0.0.0.0' })
   await new Promise<void>((resolve) => server.once('listening', () => resolve()))
+  // Messages left undelivered by the last run (a crash, a restart) go out on the first round.
+  outbox.start(OUTBOX_POLL_MS)
   if (pins.length > 0) void partnerTick().catch((err) => log.warn({ err }, 'pinned partners not registered'))
   log.info({ url: config.publicUrl, port: config.port, database: config.databaseUrl ? 'postgresql' : 'pglite' }, `tongban ${config.region.name} (${config.region.code}) listening`)
 
@@ -67,7 +81,8 @@ export async function startNodeServer(env: Record<string, string | undefined> = 
     clearInterval(partnerRefresher)
     clearInterval(agreementRetrier)
     await new Promise<void>((resolve) => server.close(() => resolve()))
+    await outbox.stop()
     await db.close()
   }
-  return { app, config, close }
+  return { app, config, outbox, close }
 }

@@ -154,7 +154,16 @@ export function createWorker() {
       throw new ConfigurationError('TONGBAN_PKI has no sealKek: add one with `npx tongban keys init --print` (keys/README.md)')
     }
     // Migrations run here, on the first request an isolate serves.
-    const built = await buildDeps({ config: { ...config, adminToken: config.adminToken }, db: database.db, pki, sealKek, loadFont: () => loadWorkerFont(env), log })
+    const built = await buildDeps({
+      config: { ...config, adminToken: config.adminToken },
+      db: database.db,
+      pki,
+      sealKek,
+      loadFont: () => loadWorkerFont(env),
+      log,
+      outboxBackoff: { baseMs: config.outboxRetryBaseSeconds * 1000, capMs: config.outboxRetryCapSeconds * 1000 },
+      supervisionSystems: config.supervisionSystems,
+    })
     log.info({ url: config.publicUrl }, `tongban ${config.region.name} (${config.region.code}) ready`)
     return { app: createApp(built.deps), built }
   }
@@ -169,6 +178,28 @@ export function createWorker() {
   }
 
   return {
+    /**
+     * Workers have no background timer: the outbox (supervision events, partner messages) is
+     * delivered by a Cron Trigger (wrangler.toml [triggers]), one drain per tick.
+     */
+    async scheduled(_event: unknown, env: WorkerEnv, ctx: WorkerContext): Promise<void> {
+      if (!env.HYPERDRIVE?.connectionString) {
+        workerLog.error({ problem: 'no HYPERDRIVE binding' }, 'tongban cannot deliver its outbox')
+        return
+      }
+      const client = createPostgresClient({ url: env.HYPERDRIVE.connectionString, max: CONNECTIONS_PER_REQUEST })
+      try {
+        await database.run(client, async () => {
+          const running = await serviceFor(env)
+          await running.built.outbox.drain()
+        })
+      } catch (error) {
+        workerLog.error({ err: error }, 'outbox round failed')
+      } finally {
+        ctx.waitUntil(client.close())
+      }
+    },
+
     async fetch(request: Request, env: WorkerEnv, ctx: WorkerContext): Promise<Response> {
       if (!env.HYPERDRIVE?.connectionString) {
         workerLog.error({ problem: 'no HYPERDRIVE binding' }, 'tongban cannot start')

@@ -2,6 +2,7 @@ import { completeRegionPki, type RegionPki } from '../../src/adapters/crypto/pki
 import { loadCjkFont } from '../../src/adapters/pdf/cjk-font'
 import type { SqlClient } from '../../src/adapters/postgres/sql-client'
 import { developmentBureauUscc } from '../../src/config'
+import type { BackoffPolicy } from '../../src/core/outbox/backoff'
 import type { Clock, JwsSigner } from '../../src/core/ports'
 import { createApp } from '../../src/http/app'
 import type { Logger } from '../../src/http/deps'
@@ -20,6 +21,7 @@ export interface TestAppOptions {
   wrapSigner?: (signer: JwsSigner) => JwsSigner
   fetch?: typeof fetch
   partnerStatusMaxAgeMs?: number
+  outboxBackoff?: BackoffPolicy
 }
 
 export interface TestApp extends BuiltDeps {
@@ -67,6 +69,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     ...(options.wrapSigner ? { wrapSigner: options.wrapSigner } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.partnerStatusMaxAgeMs !== undefined ? { partnerStatusMaxAgeMs: options.partnerStatusMaxAgeMs } : {}),
+    ...(options.outboxBackoff ? { outboxBackoff: options.outboxBackoff } : {}),
   })
   const app = createApp(built.deps)
   return {
@@ -85,6 +88,9 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       }
       return Promise.resolve(app.request(path, { method, headers, ...(body !== undefined ? { body } : {}) }))
     },
-    close: () => db.close(),
+    async close() {
+      await built.outbox.stop()
+      await db.close()
+    },
   }
 }

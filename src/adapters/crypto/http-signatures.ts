@@ -20,6 +20,8 @@ export const SIGNATURE_LABEL = 'tongban'
 export const SIGNATURE_ALG = 'ecdsa-p256-sha256'
 export const REQUEST_TAG = 'tongban-partner-request'
 export const RESPONSE_TAG = 'tongban-partner-response'
+/** The tag of a supervision system's calls (contracts/supervision.md): a partner request can never pass for one. */
+export const SUPERVISION_REQUEST_TAG = 'tongban-supervision-request'
 const REQUEST_COMPONENTS = ['@method', '@target-uri', 'content-digest']
 const RESPONSE_COMPONENTS = ['@status', 'content-digest', '"@method";req', '"@target-uri";req', `"signature";req;key="${SIGNATURE_LABEL}"`]
 const REQUEST_PARAMS = ['created', 'expires', 'nonce', 'keyid', 'alg', 'tag']
@@ -62,7 +64,8 @@ export interface VerifyingKey {
   region: string
 }
 
-export type KeyLookup = (keyid: string) => VerifyingKey | undefined
+/** Finds a key by its keyid; a lookup may ask the database (supervision keys) or memory (partner keys). */
+export type KeyLookup = (keyid: string) => VerifyingKey | undefined | Promise<VerifyingKey | undefined>
 
 export interface SignedRequest {
   method: string
@@ -112,8 +115,14 @@ async function sign(key: SigningKey, base: string): Promise<string> {
   return toBase64(signature)
 }
 
-/** The headers that sign a partner request: Content-Digest, Signature-Input, Signature. */
-export async function signRequest(request: Omit<SignedRequest, 'headers'> & { headers?: Record<string, string> }, key: SigningKey, now: Date, nonce: string): Promise<Record<string, string>> {
+/** The headers that sign a partner request (or, with its tag, a supervision system's): Content-Digest, Signature-Input, Signature. */
+export async function signRequest(
+  request: Omit<SignedRequest, 'headers'> & { headers?: Record<string, string> },
+  key: SigningKey,
+  now: Date,
+  nonce: string,
+  tag: string = REQUEST_TAG,
+): Promise<Record<string, string>> {
   const created = Math.floor(now.getTime() / 1000)
   const headers = { ...lowerCased(request.headers ?? {}), 'content-digest': await contentDigest(request.body) }
   const params = innerList(REQUEST_COMPONENTS, [
@@ -122,7 +131,7 @@ export async function signRequest(request: Omit<SignedRequest, 'headers'> & { he
     ['nonce', nonce],
     ['keyid', key.keyid],
     ['alg', SIGNATURE_ALG],
-    ['tag', REQUEST_TAG],
+    ['tag', tag],
   ])
   const base = signatureBase(REQUEST_COMPONENTS, params, { method: request.method, url: request.url, headers })
   return {
@@ -216,16 +225,17 @@ async function checkDigest(headers: Record<string, string>, body: Uint8Array): P
 }
 
 /**
- * Verifies a partner request: profile, key, time window, signature, then the body's digest.
- * Replay (the nonce seen before) is the caller's to check, against its store of nonces.
+ * Verifies a partner request (or, with its tag, a supervision system's): profile, key, time
+ * window, signature, then the body's digest. Replay (the nonce seen before) is the caller's to
+ * check, against its store of nonces.
  */
-export async function verifyRequest(request: SignedRequest, lookup: KeyLookup, now: Date): Promise<RequestSignature> {
+export async function verifyRequest(request: SignedRequest, lookup: KeyLookup, now: Date, tag: string = REQUEST_TAG): Promise<RequestSignature> {
   const headers = lowerCased(request.headers)
   const { params, input, signature } = parseSignature(headers, REQUEST_COMPONENTS, REQUEST_PARAMS)
-  if (params.get('tag') !== REQUEST_TAG) throw new PartnerSignatureError('partner_malformed_signature', `tag must be ${REQUEST_TAG}`)
+  if (params.get('tag') !== tag) throw new PartnerSignatureError('partner_malformed_signature', `tag must be ${tag}`)
   const nonce = params.get('nonce') as string
   if (!NONCE.test(nonce)) throw new PartnerSignatureError('partner_malformed_signature', 'the nonce must be 16 to 64 base64url characters')
-  const key = lookup(params.get('keyid') as string)
+  const key = await lookup(params.get('keyid') as string)
   if (!key) throw new PartnerSignatureError('partner_unknown_key', 'keyid names no partner-auth key of a registered partner')
   const created = params.get('created') as number
   const expires = params.get('expires') as number
@@ -244,7 +254,7 @@ export async function verifyResponse(response: SignedResponse, request: SignedRe
   const headers = lowerCased(response.headers)
   const { params, input, signature } = parseSignature(headers, RESPONSE_COMPONENTS, RESPONSE_PARAMS)
   if (params.get('tag') !== RESPONSE_TAG) throw new PartnerSignatureError('partner_malformed_signature', `tag must be ${RESPONSE_TAG}`)
-  const key = lookup(params.get('keyid') as string)
+  const key = await lookup(params.get('keyid') as string)
   if (!key || key.region !== expectedRegion) throw new PartnerSignatureError('partner_unknown_key', `the answer is not signed by a partner-auth key of ${expectedRegion}`)
   const base = signatureBase(RESPONSE_COMPONENTS, input, { status: response.status, headers }, { method: request.method, url: request.url, headers: lowerCased(request.headers) })
   await checkSignature(key, base, signature)

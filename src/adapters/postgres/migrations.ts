@@ -313,6 +313,47 @@ CREATE TABLE agreements (
 );
 `,
   },
+  {
+    id: '009_outbox',
+    sql: `
+-- The transactional outbox (docs/outbox.md): written in the transaction of the change that
+-- causes a message, delivered afterwards by the dispatcher, at least once.
+CREATE TABLE outbox_messages (
+  id uuid PRIMARY KEY,
+  position bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+  topic text NOT NULL,
+  destination text NOT NULL,
+  headers jsonb NOT NULL,
+  body text NOT NULL,
+  state text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'abandoned')),
+  attempts integer NOT NULL DEFAULT 0,
+  created_at timestamptz NOT NULL,
+  next_attempt_at timestamptz NOT NULL,
+  last_attempt_at timestamptz,
+  last_error text,
+  delivered_at timestamptz
+);
+-- The dispatcher's question, "what is due?", reads only pending rows.
+CREATE INDEX outbox_messages_due ON outbox_messages (next_attempt_at, position) WHERE state = 'pending';
+CREATE INDEX outbox_messages_destination ON outbox_messages (destination);
+`,
+  },
+  {
+    id: '010_supervision',
+    sql: `
+-- Supervision systems (审管联动): each receives every licence event at its webhook and may
+-- suspend or revoke a licence with requests signed by its key.
+CREATE TABLE supervision_systems (
+  id uuid PRIMARY KEY,
+  name text NOT NULL UNIQUE,
+  webhook_url text NOT NULL,
+  public_key jsonb NOT NULL,
+  keyid text NOT NULL UNIQUE,
+  created_at timestamptz NOT NULL,
+  updated_at timestamptz NOT NULL
+);
+`,
+  },
 ]
 
 export async function migrate(db: SqlClient): Promise<string[]> {

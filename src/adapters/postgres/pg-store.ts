@@ -1,6 +1,8 @@
 import { holderKey, type Licence, type LicenceEvent, type LicenceStatus } from '../../core/licence/licence'
 import type { IdempotentResult, StatusListSlot, Store, StoreTransaction, StoredStatusList } from '../../core/ports'
 import { applicationReads, applicationWrites } from './pg-application-store'
+import { outboxWrites } from './pg-outbox'
+import { supervisionReads } from './pg-supervision-store'
 import type { SqlClient } from './sql-client'
 
 export interface LicenceRow {
@@ -55,7 +57,7 @@ function entry(licence: Licence, purpose: 'revocation' | 'suspension') {
   return found
 }
 
-function transaction(tx: SqlClient): StoreTransaction {
+function transaction(tx: SqlClient, now: () => Date): StoreTransaction {
   const nextSequence = async (name: string) => {
     const [row] = await tx.query<{ value: number }>(
       'INSERT INTO sequences (name, value) VALUES ($1, 1) ON CONFLICT (name) DO UPDATE SET value = sequences.value + 1 RETURNING value',
@@ -65,6 +67,8 @@ function transaction(tx: SqlClient): StoreTransaction {
   }
   return {
     ...applicationWrites(tx),
+    ...outboxWrites(tx, now),
+    ...supervisionReads(tx),
     nextSequence,
     async allocateStatusSlot(purpose, listSize): Promise<StatusListSlot> {
       let [list] = await tx.query<{ id: string }>(
@@ -129,10 +133,11 @@ export function isUuid(id: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)
 }
 
-export function createPgStore(db: SqlClient): Store {
+/** `now` stamps outbox messages; the service's clock, so tests that move time move it too. */
+export function createPgStore(db: SqlClient, now: () => Date = () => new Date()): Store {
   return {
     ...applicationReads(db),
-    transaction: (work) => db.transaction((tx) => work(transaction(tx))),
+    transaction: (work) => db.transaction((tx) => work(transaction(tx, now))),
     async getLicence(id) {
       if (!isUuid(id)) return undefined
       const [row] = await db.query<LicenceRow>('SELECT * FROM licences WHERE id = $1', [id])

@@ -5,7 +5,7 @@ import { buildLicenceCredential, CREDENTIAL_TYP, type IssuerIdentity } from './c
 import { idNumberProblem } from './id-number'
 import { formatLicenceNumber, formatSerial } from './licence-number'
 import { fieldProblems, findLicenceType, type LicenceType } from './licence-types'
-import type { Holder, Licence, LicenceStatus } from './licence'
+import type { Holder, Licence, LicenceChange, LicenceStatus } from './licence'
 import { usccProblem } from './uscc'
 
 export interface IssueLicenceRequest {
@@ -27,6 +27,12 @@ export interface LicenceServiceDeps {
   statusListSize: number
   /** Told after a licence was issued or its status changed, once the change is committed. */
   onLicenceChanged: (licence: Licence) => void
+  /**
+   * Called inside the transaction of every licence change, after its history is written: what
+   * must follow the change (a supervision event) is enqueued here and commits with it, or the
+   * change rolls back with it.
+   */
+  onLicenceChange?: (tx: StoreTransaction, change: LicenceChange) => Promise<void>
 }
 
 export interface Actor {
@@ -201,7 +207,10 @@ export async function issueLicenceInTransaction(deps: LicenceServiceDeps, tx: St
   const { type, validFrom, validUntil } = validateIssueRequest(request)
   const serial = formatSerial(deps.regionCode, await tx.nextSequence('licence_serial'))
   const draft = { type, holder: request.holder, fields: request.fields, validFrom, validUntil, serial, version: 1, supersedes: null }
-  return writeVersion(deps, tx, draft, actor, deps.clock.now())
+  const now = deps.clock.now()
+  const licence = await writeVersion(deps, tx, draft, actor, now)
+  await deps.onLicenceChange?.(tx, { kind: 'issued', licence, reason: null, actor: actor.id, at: now })
+  return licence
 }
 
 export interface ChangeLicenceRequest {
@@ -246,6 +255,7 @@ export async function changeLicence(
     await tx.updateLicenceStatus(old.id, 'superseded', reason)
     await tx.insertLicenceEvent({ licenceId: old.id, action: 'superseded', reason, actor: options.actor.id, at: now })
     superseded = { ...old, status: 'superseded', statusReason: reason }
+    await deps.onLicenceChange?.(tx, { kind: 'changed', licence: next, previous: superseded, reason: request.reason, actor: options.actor.id, at: now })
     return next
   })
   if (superseded) deps.onLicenceChanged(superseded)
@@ -275,15 +285,18 @@ export async function changeLicenceStatus(
   actor: Actor,
 ): Promise<Licence> {
   const transition = TRANSITIONS[action]
-  const changed = await deps.store.transaction(async (tx) => {
+  const result = await deps.store.transaction(async (tx) => {
     const licence = await lockExisting(tx, id)
     if (!transition.from.includes(licence.status)) {
       throw new InvalidTransitionError(`a ${licence.status} licence cannot be ${transition.event}`)
     }
+    const at = deps.clock.now()
     await tx.updateLicenceStatus(id, transition.to, reason)
-    await tx.insertLicenceEvent({ licenceId: id, action: transition.event, reason, actor: actor.id, at: deps.clock.now() })
-    return { ...licence, status: transition.to, statusReason: reason }
+    await tx.insertLicenceEvent({ licenceId: id, action: transition.event, reason, actor: actor.id, at })
+    const changed: Licence = { ...licence, status: transition.to, statusReason: reason }
+    await deps.onLicenceChange?.(tx, { kind: transition.event, licence: changed, reason, actor: actor.id, at })
+    return changed
   })
-  deps.onLicenceChanged(changed)
-  return changed
+  deps.onLicenceChanged(result)
+  return result
 }

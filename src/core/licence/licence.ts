@@ -40,6 +40,21 @@ export interface LicenceEvent {
   at: Date
 }
 
+/**
+ * One change of a licence as the world outside hears of it (supervision events): an issuance, a
+ * change (a new version superseding `previous`), or a status change.
+ */
+export interface LicenceChange {
+  kind: 'issued' | 'changed' | 'suspended' | 'reinstated' | 'revoked'
+  /** The licence after the change (for `changed`, the new version). */
+  licence: Licence
+  /** For `changed`: the version it superseded. */
+  previous?: Licence
+  reason: string | null
+  actor: string
+  at: Date
+}
+
 export function effectiveStatus(licence: Pick<Licence, 'status' | 'validUntil'>, at: Date): EffectiveLicenceStatus {
   if (licence.status === 'active' && licence.validUntil.getTime() <= at.getTime()) return 'expired'
   return licence.status

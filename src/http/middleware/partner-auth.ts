@@ -1,8 +1,9 @@
-import type { Context, MiddlewareHandler } from 'hono'
-import { PartnerSignatureError, signResponse, verifyRequest, type SignedRequest } from '../../adapters/crypto/http-signatures'
+import type { MiddlewareHandler } from 'hono'
+import { signResponse, verifyRequest, type SignedRequest } from '../../adapters/crypto/http-signatures'
 import { OutsideAgreementError, TongbanError } from '../../core/errors'
 import type { PartnerDeps } from '../deps'
 import { errorToProblem } from '../problem'
+import { claimRequestNonce, signedRequestOf } from './signed-request'
 
 export type PartnerVariables = { partner: { code: string; name: string }; partnerRequest: SignedRequest }
 
@@ -10,15 +11,6 @@ export type PartnerVariables = { partner: { code: string; name: string }; partne
 export class PartnerRateLimitedError extends TongbanError {
   readonly code = 'partner_rate_limited'
   readonly status = 429
-}
-
-
-function headersOf(c: Context): Record<string, string> {
-  const headers: Record<string, string> = {}
-  c.req.raw.headers.forEach((value, name) => {
-    headers[name] = value
-  })
-  return headers
 }
 
 /**
@@ -31,9 +23,8 @@ function headersOf(c: Context): Record<string, string> {
  */
 export function partnerAuth(deps: PartnerDeps, publicUrl: string, log: (error: unknown) => void): MiddlewareHandler<{ Variables: PartnerVariables }> {
   return async (c, next) => {
-    const body = new Uint8Array(await c.req.arrayBuffer())
+    const request = await signedRequestOf(c, publicUrl)
     const url = new URL(c.req.url)
-    const request: SignedRequest = { method: c.req.method, url: `${publicUrl}${url.pathname}${url.search}`, headers: headersOf(c), body }
     const now = deps.clock.now()
     let partner: { code: string; name: string } | undefined
     let nonce: string | null = null
@@ -49,9 +40,7 @@ export function partnerAuth(deps: PartnerDeps, publicUrl: string, log: (error: u
       )
       keyid = verified.key.keyid
       nonce = verified.nonce
-      if (!(await deps.nonces.claimNonce(verified.key.region, verified.nonce, new Date(verified.expires.getTime() + 60_000), now))) {
-        throw new PartnerSignatureError('partner_replayed', 'this nonce was used before: the request is a replay')
-      }
+      await claimRequestNonce(deps.nonces, verified, now)
       const known = deps.registry.trusted(verified.key.region)
       partner = { code: verified.key.region, name: known?.name ?? verified.key.region }
       c.set('partner', partner)
