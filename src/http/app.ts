@@ -18,6 +18,7 @@ import { sealRoutes } from './routes/seals'
 import { supervisionRoutes } from './routes/supervision'
 import { verifyRoutes } from './routes/verify'
 import { bankRoutes } from './routes/bank'
+import { bankApplicationRoutes } from './routes/bank-applications'
 import { holderRoutes } from './routes/holder'
 import { holderAdminRoutes } from './routes/holder-admin'
 import { pageRoutes } from './routes/pages'
@@ -95,6 +96,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', holderAdminRoutes(deps, validationHook))
   app.route('/', holderRoutes(deps, validationHook))
   app.route('/', bankRoutes(deps, validationHook))
+  app.route('/', bankApplicationRoutes(deps, validationHook))
   app.route('/', pageRoutes(deps))
   app.route('/', supervisionRoutes(deps, validationHook))
 

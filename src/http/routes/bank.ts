@@ -19,7 +19,7 @@ export const BankCheckAnswerSchema = z
 /** The bank API: a teller's check of a consent code. */
 export function bankRoutes(deps: AppDeps, hook: Hook) {
   const app = new OpenAPIHono<{ Variables: BankVariables }>({ defaultHook: hook })
-  app.use('/v1/bank/*', noStore, requireBank(deps.holders.parties.parties))
+  app.use('/v1/bank/checks', noStore, requireBank(deps.holders.parties.parties))
 
   app.openapi(
     createRoute({
