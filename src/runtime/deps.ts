@@ -47,6 +47,8 @@ import type { StoreTransaction } from '../core/ports'
 import type { LicenceChange } from '../core/licence/licence'
 import { urlSender } from '../adapters/outbox/http-sender'
 import { supervisionSender } from '../adapters/outbox/supervision-sender'
+import { partnerSender } from '../adapters/outbox/partner-sender'
+import { PARTNER_SCHEME } from '../core/outbox/partner-message'
 import { createPgOutboxStore } from '../adapters/postgres/pg-outbox'
 import { createPgSupervisionStore } from '../adapters/postgres/pg-supervision-store'
 
@@ -206,6 +208,7 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
     await audit.append('partner_call', { ...call }, clock.now())
   }
   const client = createPartnerClient({ registry, trust: trustStore, signingKey, clock, fetch: fetcher, record: recordPartnerCall })
+  outbox.registerSender(PARTNER_SCHEME, partnerSender(client))
   const agreements = createAgreements({
     store: createPgAgreementStore(db),
     client,
