@@ -2,6 +2,7 @@ import type { Application, ApplicationEvent } from './application/application'
 import type { Licence, LicenceStatus, LicenceEvent } from './licence/licence'
 import type { OutboxWrites } from './outbox/outbox'
 import type { SupervisionReads } from './supervision/supervision-system'
+import type { SubscriptionReads } from './holder/licence-subscription'
 import type { TrustedSigner } from './trust/trusted-signer'
 
 /**
@@ -55,7 +56,7 @@ export interface ApplicationReads {
 }
 
 /** One database transaction: every write of one request happens inside one of these. */
-export interface StoreTransaction extends ApplicationWrites, OutboxWrites, SupervisionReads {
+export interface StoreTransaction extends ApplicationWrites, OutboxWrites, SupervisionReads, SubscriptionReads {
   nextSequence(name: string): Promise<number>
   /** Allocates the next free index in the current list of a purpose, opening a new list when full. */
   allocateStatusSlot(purpose: 'revocation' | 'suspension', listSize: number): Promise<StatusListSlot>

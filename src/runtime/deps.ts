@@ -38,6 +38,8 @@ import { createPgSealStore } from '../adapters/postgres/pg-seal-store'
 import type { SealServiceDeps } from '../core/seal/seal-service'
 import { createPgHolderStore } from '../adapters/postgres/pg-holder-store'
 import { bureauHolderAuthenticator } from '../core/holder/holder-credential'
+import { enqueueLicenceStatusEvents } from '../core/holder/status-subscription'
+import { bankSender } from '../adapters/outbox/bank-sender'
 import type { BackoffPolicy } from '../core/outbox/backoff'
 import { ConfigurationError, TongbanError } from '../core/errors'
 import { OutboxDispatcher } from '../core/outbox/dispatcher'
@@ -156,11 +158,12 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
       throw error instanceof TongbanError ? new ConfigurationError(`SUPERVISION_SYSTEMS: ${error.message}`, { cause: error }) : error
     })
   }
+  const holderStore = createPgHolderStore(db)
   const outboxStore = createPgOutboxStore(db)
   const webhook = urlSender(fetcher)
   const outbox = new OutboxDispatcher({
     store: outboxStore,
-    senders: { http: webhook, https: webhook, supervision: supervisionSender(supervisionSystems, fetcher) },
+    senders: { http: webhook, https: webhook, supervision: supervisionSender(supervisionSystems, fetcher), bank: bankSender(holderStore, fetcher) },
     clock,
     backoff: parts.outboxBackoff ?? DEFAULT_OUTBOX_BACKOFF,
     batchSize: OUTBOX_BATCH,
@@ -182,7 +185,10 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
       // The change committed with its supervision events: send them now rather than at the next tick.
       outbox.wake()
     },
-    onLicenceChange: (tx: StoreTransaction, change: LicenceChange) => enqueueSupervisionEvents(supervisionEvents, tx, change),
+    onLicenceChange: async (tx: StoreTransaction, change: LicenceChange) => {
+      await enqueueSupervisionEvents(supervisionEvents, tx, change)
+      await enqueueLicenceStatusEvents(supervisionEvents, tx, change)
+    },
   }
   // Partners' matters come from agreements (built below, before any request is served).
   const matterDirectory: MatterDirectory = { partnerMatters: (at) => agreements.partnerMatters(at) }
@@ -225,7 +231,6 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
   })
   await agreements.load()
 
-  const holderStore = createPgHolderStore(db)
   const verifier = { trust: trustStore, status }
   const newId = () => crypto.randomUUID()
 
@@ -282,7 +287,7 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
       credentials: { credentials: holderStore, clock, newId },
       parties: { parties: holderStore, clock, newId },
       consents: { consents: holderStore, parties: holderStore, licences: store, clock, newId },
-      checks: { checks: holderStore.checks, verifier, clock },
+      checks: { checks: holderStore.checks, verifier, clock, newId },
       licencesOf: (holderKey) => holderStore.listLicencesOfHolder(holderKey),
     },
     licenceUses: holderStore.uses,

@@ -354,6 +354,24 @@ CREATE TABLE supervision_systems (
 );
 `,
   },
+  {
+    id: '012_licence_subscriptions',
+    sql: `
+-- A holder may let a bank be told of later status changes of the licences it checked.
+ALTER TABLE consents ADD COLUMN status_updates boolean NOT NULL DEFAULT false;
+-- Where a bank is told; registered by the bureau, never given in a request.
+ALTER TABLE relying_parties ADD COLUMN webhook_url text;
+
+CREATE TABLE licence_subscriptions (
+  id uuid PRIMARY KEY,
+  licence_id uuid NOT NULL REFERENCES licences (id),
+  relying_party_id uuid NOT NULL REFERENCES relying_parties (id),
+  consent_id uuid NOT NULL REFERENCES consents (id),
+  created_at timestamptz NOT NULL,
+  UNIQUE (licence_id, relying_party_id)
+);
+`,
+  },
 ]
 
 export async function migrate(db: SqlClient): Promise<string[]> {

@@ -32,11 +32,12 @@ interface RelyingPartyRow {
   branch: string
   purposes: string[]
   may_request: Record<string, string[]>
+  webhook_url: string | null
   created_at: Date
   revoked_at: Date | null
 }
 
-const PARTY_COLUMNS = 'id, kind, name, branch, purposes, may_request, created_at, revoked_at'
+const PARTY_COLUMNS = 'id, kind, name, branch, purposes, may_request, webhook_url, created_at, revoked_at'
 
 const toRelyingParty = (row: RelyingPartyRow): RelyingParty => ({
   id: row.id,
@@ -45,6 +46,7 @@ const toRelyingParty = (row: RelyingPartyRow): RelyingParty => ({
   branch: row.branch,
   purposes: row.purposes,
   mayRequest: row.may_request,
+  webhookUrl: row.webhook_url,
   createdAt: new Date(row.created_at),
   revokedAt: row.revoked_at ? new Date(row.revoked_at) : null,
 })
@@ -58,12 +60,13 @@ interface ConsentRow {
   fields: string[]
   max_uses: number
   uses: number
+  status_updates: boolean
   expires_at: Date
   withdrawn_at: Date | null
   created_at: Date
 }
 
-const CONSENT_COLUMNS = 'id, holder_key, relying_party_id, licence_ids, purpose, fields, max_uses, uses, expires_at, withdrawn_at, created_at'
+const CONSENT_COLUMNS = 'id, holder_key, relying_party_id, licence_ids, purpose, fields, max_uses, uses, status_updates, expires_at, withdrawn_at, created_at'
 
 const toConsent = (row: ConsentRow): Consent => ({
   id: row.id,
@@ -74,6 +77,7 @@ const toConsent = (row: ConsentRow): Consent => ({
   fields: row.fields,
   maxUses: row.max_uses,
   uses: row.uses,
+  statusUpdates: row.status_updates,
   expiresAt: new Date(row.expires_at),
   withdrawnAt: row.withdrawn_at ? new Date(row.withdrawn_at) : null,
   createdAt: new Date(row.created_at),
@@ -125,6 +129,12 @@ function checkTransaction(tx: SqlClient): ConsentCheckTransaction {
       return row ? toLicence(row) : undefined
     },
     recordUse: (use) => insertUse(tx, use),
+    async subscribe(subscription) {
+      await tx.query(
+        'INSERT INTO licence_subscriptions (id, licence_id, relying_party_id, consent_id, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (licence_id, relying_party_id) DO NOTHING',
+        [subscription.id, subscription.licenceId, subscription.relyingPartyId, subscription.consentId, subscription.createdAt],
+      )
+    },
     async audit(kind, detail, at) {
       await appendInTransaction(tx, kind, detail, at)
     },
@@ -167,8 +177,8 @@ export function createPgHolderStore(db: SqlClient): PgHolderStore {
 
     async insertRelyingParty(party, tokenHash) {
       await db.query(
-        'INSERT INTO relying_parties (id, kind, name, branch, token_hash, purposes, may_request, created_at) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8)',
-        [party.id, party.kind, party.name, party.branch, tokenHash, JSON.stringify(party.purposes), JSON.stringify(party.mayRequest), party.createdAt],
+        'INSERT INTO relying_parties (id, kind, name, branch, token_hash, purposes, may_request, webhook_url, created_at) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9)',
+        [party.id, party.kind, party.name, party.branch, tokenHash, JSON.stringify(party.purposes), JSON.stringify(party.mayRequest), party.webhookUrl, party.createdAt],
       )
     },
     async relyingPartyByTokenHash(tokenHash) {
@@ -191,9 +201,9 @@ export function createPgHolderStore(db: SqlClient): PgHolderStore {
 
     async insertConsent(consent, codeHash) {
       const inserted = await db.query(
-        `INSERT INTO consents (id, code_hash, holder_key, relying_party_id, licence_ids, purpose, fields, max_uses, uses, expires_at, created_at)
-         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::jsonb, $8, 0, $9, $10) ON CONFLICT (code_hash) DO NOTHING RETURNING id`,
-        [consent.id, codeHash, consent.holderKey, consent.relyingPartyId, JSON.stringify(consent.licenceIds), consent.purpose, JSON.stringify(consent.fields), consent.maxUses, consent.expiresAt, consent.createdAt],
+        `INSERT INTO consents (id, code_hash, holder_key, relying_party_id, licence_ids, purpose, fields, max_uses, uses, status_updates, expires_at, created_at)
+         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::jsonb, $8, 0, $9, $10, $11) ON CONFLICT (code_hash) DO NOTHING RETURNING id`,
+        [consent.id, codeHash, consent.holderKey, consent.relyingPartyId, JSON.stringify(consent.licenceIds), consent.purpose, JSON.stringify(consent.fields), consent.maxUses, consent.statusUpdates, consent.expiresAt, consent.createdAt],
       )
       return inserted.length > 0
     },

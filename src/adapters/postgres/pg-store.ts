@@ -3,6 +3,7 @@ import type { IdempotentResult, StatusListSlot, Store, StoreTransaction, StoredS
 import { applicationReads, applicationWrites } from './pg-application-store'
 import { outboxWrites } from './pg-outbox'
 import { supervisionReads } from './pg-supervision-store'
+import { subscriptionReads } from './pg-subscriptions'
 import type { SqlClient } from './sql-client'
 
 export interface LicenceRow {
@@ -69,6 +70,7 @@ function transaction(tx: SqlClient, now: () => Date): StoreTransaction {
     ...applicationWrites(tx),
     ...outboxWrites(tx, now),
     ...supervisionReads(tx),
+    ...subscriptionReads(tx),
     nextSequence,
     async allocateStatusSlot(purpose, listSize): Promise<StatusListSlot> {
       let [list] = await tx.query<{ id: string }>(

@@ -8,6 +8,7 @@ import { consentCodeHash } from './consent-code'
 import { consentState, type Consent } from './consent'
 import type { LicenceUse } from './licence-use'
 import type { RelyingParty } from './relying-party'
+import type { LicenceSubscription } from './licence-subscription'
 
 /** Failed checks a bank may make per window before every check of its is refused until the window moves on. */
 export const BANK_FAILURE_LIMIT = 10
@@ -65,6 +66,8 @@ export interface ConsentCheckTransaction {
   countConsentUse(id: string): Promise<void>
   getLicence(id: string): Promise<Licence | undefined>
   recordUse(use: LicenceUse): Promise<void>
+  /** Subscribes the bank to the licence's status; once per licence and bank. */
+  subscribe(subscription: LicenceSubscription): Promise<void>
   /** Appends to the region's audit log in the same transaction: a check and its audit entry commit together. */
   audit(kind: 'bank_check' | 'bank_check_refused', detail: Record<string, unknown>, at: Date): Promise<void>
 }
@@ -73,12 +76,21 @@ export interface BankCheckDeps {
   checks: { transaction<T>(work: (tx: ConsentCheckTransaction) => Promise<T>): Promise<T> }
   verifier: VerifierDeps
   clock: Clock
+  newId: () => string
+}
+
+/** A bank asked to be told of status changes, and the holder's consent does not allow it. Nothing is counted or shown. */
+export class SubscriptionNotConsentedError extends TongbanError {
+  readonly code = 'subscription_not_consented'
+  readonly status = 403
 }
 
 export interface BankCheckResult {
   consent: Consent
   checkedAt: Date
   reports: VerificationReport[]
+  /** The licences the bank is now subscribed to (asked for, and allowed by the consent). */
+  subscribed: string[]
 }
 
 function refusalOf(consent: Consent | undefined, party: RelyingParty, at: Date): ConsentRefusal | undefined {
@@ -105,10 +117,10 @@ function retryAfter(counts: FailureCounts, at: Date): number {
  * refusal is thrown. Over the limit nothing is looked up at all, so a right guess then is
  * refused like a wrong one.
  */
-export async function checkConsentCode(deps: BankCheckDeps, party: RelyingParty, code: string): Promise<BankCheckResult> {
+export async function checkConsentCode(deps: BankCheckDeps, party: RelyingParty, code: string, options: { subscribe?: boolean } = {}): Promise<BankCheckResult> {
   const at = deps.clock.now()
   const codeHash = await consentCodeHash(code)
-  const outcome = await deps.checks.transaction(async (tx): Promise<BankCheckResult | { refused: ConsentRefusal } | { limited: number }> => {
+  const outcome = await deps.checks.transaction(async (tx): Promise<BankCheckResult | { refused: ConsentRefusal } | { limited: number } | { notConsented: true }> => {
     await tx.lockRelyingParty(party.id)
     const counts = await tx.failuresSince(party.id, codeHash, new Date(at.getTime() - FAILURE_WINDOW_MS))
     if (counts.byParty.count >= BANK_FAILURE_LIMIT || counts.byCode.count >= CODE_FAILURE_LIMIT) return { limited: retryAfter(counts, at) }
@@ -119,7 +131,9 @@ export async function checkConsentCode(deps: BankCheckDeps, party: RelyingParty,
       await tx.audit('bank_check_refused', { relyingParty: party.id, reason: refusal ?? 'consent_not_found' }, at)
       return { refused: refusal ?? 'consent_not_found' }
     }
+    if (options.subscribe && !consent.statusUpdates) return { notConsented: true }
     const reports: VerificationReport[] = []
+    const subscribed: string[] = []
     for (const id of consent.licenceIds) {
       const licence = await tx.getLicence(id)
       if (!licence) continue
@@ -133,16 +147,21 @@ export async function checkConsentCode(deps: BankCheckDeps, party: RelyingParty,
         indication: report.indication,
         at,
       })
+      if (options.subscribe) {
+        await tx.subscribe({ id: deps.newId(), licenceId: licence.id, relyingPartyId: party.id, consentId: consent.id, createdAt: at })
+        subscribed.push(licence.id)
+      }
     }
     await tx.countConsentUse(consent.id)
     await tx.audit(
       'bank_check',
-      { relyingParty: party.id, consent: consent.id, purpose: consent.purpose, licences: consent.licenceIds, indications: reports.map((r) => r.indication) },
+      { relyingParty: party.id, consent: consent.id, purpose: consent.purpose, licences: consent.licenceIds, indications: reports.map((r) => r.indication), subscribed },
       at,
     )
-    return { consent: { ...consent, uses: consent.uses + 1 }, checkedAt: at, reports }
+    return { consent: { ...consent, uses: consent.uses + 1 }, checkedAt: at, reports, subscribed }
   })
   if ('limited' in outcome) throw new TooManyAttemptsError(outcome.limited)
   if ('refused' in outcome) throw new ConsentRefusedError(outcome.refused)
+  if ('notConsented' in outcome) throw new SubscriptionNotConsentedError('the holder’s consent does not let this bank subscribe to status changes')
   return outcome
 }

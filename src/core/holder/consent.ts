@@ -16,6 +16,8 @@ export interface Consent {
   fields: string[]
   maxUses: number
   uses: number
+  /** The holder lets the bank subscribe to later status changes of these licences. */
+  statusUpdates: boolean
   expiresAt: Date
   withdrawnAt: Date | null
   createdAt: Date
@@ -55,6 +57,8 @@ export interface CreateConsentRequest {
   expiresInMinutes: number
   /** How many checks the consent allows; one unless the holder says otherwise. */
   maxUses?: number
+  /** Let the bank be told of later status changes (suspension, revocation, a new version); off unless said. */
+  statusUpdates?: boolean
 }
 
 /** Minutes to days: long enough to walk to the counter, never open-ended. */
@@ -118,6 +122,7 @@ export async function createConsent(
   const licences = await holdersLicences(deps, holder, [...new Set(request.licences)])
   const now = deps.clock.now()
   const problems = scopeProblems(party, licences, request)
+  if (request.statusUpdates && !party.webhookUrl) problems.push(problem('/statusUpdates', 'outside_relying_party_scope', `${party.name} has no registered webhook for status updates`))
   licences.forEach((licence, i) => {
     const status = effectiveStatus(licence, now)
     if (status === 'superseded' || status === 'revoked') problems.push(problem(`/licences/${i}`, 'licence_not_usable', `the licence is ${status}`))
@@ -134,6 +139,7 @@ export async function createConsent(
     fields: [...new Set(request.fields)],
     maxUses: request.maxUses ?? 1,
     uses: 0,
+    statusUpdates: request.statusUpdates ?? false,
     expiresAt: new Date(now.getTime() + request.expiresInMinutes * 60_000),
     withdrawnAt: null,
     createdAt: now,

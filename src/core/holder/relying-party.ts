@@ -20,6 +20,8 @@ export interface RelyingParty {
   purposes: string[]
   /** Per licence type key, the fields it may be shown. */
   mayRequest: Record<string, string[]>
+  /** Where it is told of status changes of licences it subscribed to; registered by the bureau. */
+  webhookUrl: string | null
   createdAt: Date
   revokedAt: Date | null
 }
@@ -43,6 +45,7 @@ export interface RegisterRelyingPartyRequest {
   branch: string
   purposes: string[]
   mayRequest: Record<string, string[]>
+  webhookUrl?: string
 }
 
 /** Whether `field` names something a licence of this type shows. */
@@ -76,6 +79,7 @@ export async function registerRelyingParty(deps: RelyingPartyDeps, request: Regi
     branch: request.branch,
     purposes: [...new Set(request.purposes)],
     mayRequest: Object.fromEntries(Object.entries(request.mayRequest).map(([key, fields]) => [key, [...new Set(fields)]])),
+    webhookUrl: request.webhookUrl ?? null,
     createdAt: deps.clock.now(),
     revokedAt: null,
   }

@@ -13,6 +13,7 @@ export const BankCheckAnswerSchema = z
     relyingParty: z.object({ id: z.string(), name: z.string(), branch: z.string() }),
     consent: ConsentSchema,
     reports: z.array(VerificationReportSchema).openapi({ description: 'One verification report per consented licence, with only the consented fields' }),
+    subscribed: z.array(z.string()).openapi({ description: 'Licence ids whose status changes the bank will now be told of' }),
   })
   .openapi('BankCheckAnswer')
 
@@ -32,16 +33,22 @@ export function bankRoutes(deps: AppDeps, hook: Hook) {
       security: [{ bankAuth: [] }],
       request: {
         body: {
-          content: { 'application/json': { schema: z.object({ code: z.string().min(1).max(200).openapi({ example: '7K4M-XQ2P-9DHR', description: 'As read aloud or scanned from the QR code' }) }).strict() } },
+          content: { 'application/json': { schema: z
+              .object({
+                code: z.string().min(1).max(200).openapi({ example: '7K4M-XQ2P-9DHR', description: 'As read aloud or scanned from the QR code' }),
+                subscribe: z.boolean().optional().openapi({ description: 'Also subscribe to status changes of these licences (the consent must allow it: statusUpdates)' }),
+              })
+              .strict() } },
           required: true,
         },
       },
-      responses: { 200: { description: 'Checked', content: { 'application/json': { schema: BankCheckAnswerSchema } } }, ...problems(400, 401, 404, 410, 429) },
+      responses: { 200: { description: 'Checked', content: { 'application/json': { schema: BankCheckAnswerSchema } } }, ...problems(400, 401, 403, 404, 410, 429) },
     }),
     async (c) => {
       const bank = c.get('bank')
       try {
-        const result = await checkConsentCode(deps.holders.checks, bank, c.req.valid('json').code)
+        const { code, subscribe } = c.req.valid('json')
+        const result = await checkConsentCode(deps.holders.checks, bank, code, subscribe !== undefined ? { subscribe } : {})
         deps.log.info({ bankCheck: { bank: bank.id, consent: result.consent.id, licences: result.consent.licenceIds } }, `bank check by ${bank.name} ${bank.branch}`)
         return c.json(
           {
@@ -49,6 +56,7 @@ export function bankRoutes(deps: AppDeps, hook: Hook) {
             relyingParty: { id: bank.id, name: bank.name, branch: bank.branch },
             consent: consentView(result.consent, bank, result.checkedAt),
             reports: result.reports,
+            subscribed: result.subscribed,
           },
           200,
         )

@@ -32,6 +32,7 @@ const RegisterRelyingPartySchema = z
       .record(z.string().min(1).max(64), z.array(z.string().min(1).max(64)).max(50))
       .refine((scope) => Object.keys(scope).length >= 1 && Object.keys(scope).length <= 20, { message: 'name 1 to 20 licence types' })
       .openapi({ example: { 'business-licence': ['entityType', 'legalRepresentative', 'registeredCapital', 'address'] }, description: 'Per licence type key, the fields it may be shown' }),
+    webhookUrl: z.url({ protocol: /^https?$/ }).max(2000).optional().openapi({ description: 'Where signed licence status events go (tongban-licence-status+jwt), for subscriptions holders allow' }),
   })
   .strict()
   .openapi('RegisterRelyingPartyRequest')

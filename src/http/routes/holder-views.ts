@@ -13,6 +13,7 @@ export const RelyingPartySchema = z
     branch: z.string(),
     purposes: z.array(z.string()),
     mayRequest: z.record(z.string(), z.array(z.string())).openapi({ description: 'Per licence type key, the fields the bank may be shown' }),
+    webhookUrl: z.string().nullable().openapi({ description: 'Where the bank is told of status changes it subscribed to; null: it cannot subscribe' }),
     createdAt: z.string(),
     revokedAt: z.string().nullable(),
   })
@@ -25,6 +26,7 @@ export const relyingPartyView = (party: RelyingParty) => ({
   branch: party.branch,
   purposes: party.purposes,
   mayRequest: party.mayRequest,
+  webhookUrl: party.webhookUrl,
   createdAt: party.createdAt.toISOString(),
   revokedAt: party.revokedAt?.toISOString() ?? null,
 })
@@ -38,6 +40,7 @@ export const ConsentSchema = z
     fields: z.array(z.string()),
     maxUses: z.number().int(),
     uses: z.number().int(),
+    statusUpdates: z.boolean().openapi({ description: 'The bank may subscribe to later status changes of these licences' }),
     expiresAt: z.string(),
     withdrawnAt: z.string().nullable(),
     createdAt: z.string(),
@@ -54,6 +57,7 @@ export function consentView(consent: Consent, party: Pick<RelyingParty, 'id' | '
     fields: consent.fields,
     maxUses: consent.maxUses,
     uses: consent.uses,
+    statusUpdates: consent.statusUpdates,
     expiresAt: consent.expiresAt.toISOString(),
     withdrawnAt: consent.withdrawnAt?.toISOString() ?? null,
     createdAt: consent.createdAt.toISOString(),

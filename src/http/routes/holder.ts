@@ -22,6 +22,7 @@ export const CreateConsentSchema = z
     fields: z.array(z.string().min(1).max(64)).max(50).openapi({ description: 'Licence fields to disclose (holder.idNumber for a person’s whole identity number); the holder’s name and code are always shown' }),
     expiresInMinutes: z.number().int().min(1).max(CONSENT_MAX_MINUTES).openapi({ example: 30, description: `1 minute to ${CONSENT_MAX_MINUTES / 1440} days` }),
     maxUses: z.number().int().min(1).max(CONSENT_MAX_USES).optional().openapi({ description: 'Checks allowed; 1 unless said otherwise' }),
+    statusUpdates: z.boolean().optional().openapi({ description: 'Let the bank be told (signed webhook) when these licences are suspended, revoked or changed; off unless said' }),
   })
   .strict()
   .openapi('CreateConsentRequest')
