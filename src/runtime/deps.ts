@@ -51,6 +51,7 @@ import { urlSender } from '../adapters/outbox/http-sender'
 import { supervisionSender } from '../adapters/outbox/supervision-sender'
 import { partnerSender } from '../adapters/outbox/partner-sender'
 import { PARTNER_SCHEME } from '../core/outbox/partner-message'
+import { enqueueForward } from '../core/application/forwarding'
 import { createPgOutboxStore } from '../adapters/postgres/pg-outbox'
 import { createPgSupervisionStore } from '../adapters/postgres/pg-supervision-store'
 
@@ -199,6 +200,9 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
     region: config.region,
     licences,
     partnersAccepting: (matterCode, at) => matterDirectory.partnerMatters(at).filter((p) => p.matterCodes.includes(matterCode)).map((p) => p.region),
+    // An application accepted here for a partner is forwarded to it through the outbox.
+    onStep: (tx, application, event) => enqueueForward({ region: config.region, publicUrl: config.publicUrl, attestation }, tx, application, event),
+    afterStep: () => outbox.wake(),
   }
   const partnerStore = createPgPartnerStore(db)
   const registry = createPartnerRegistry({ store: partnerStore, trust: trustStore, certificates: certificateTrust, fetch: fetcher, clock, ownRegion: config.region.code, log })

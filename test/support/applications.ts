@@ -16,3 +16,15 @@ export function hygieneApplication(overrides: Record<string, unknown> = {}) {
     ...overrides,
   }
 }
+
+/** A complete 企业设立登记 application accepted for 龙岗 (440307): the matter the sample agreement lets 赣州 accept for it. */
+export function establishmentForLonggang(overrides: Record<string, unknown> = {}) {
+  return {
+    matter: 'enterprise-establishment',
+    applicant: { kind: 'person', idNumber: '11010519491231002X', name: '王五' },
+    form: { enterpriseName: '深圳龙岗通办科技有限公司', entityType: '有限责任公司', legalRepresentative: '王五', registeredCapital: '壹佰万元整', address: '深圳市龙岗区龙城街道1号', businessScope: '软件开发' },
+    attachments: ['articles-of-association', 'legal-representative-id', 'premises-proof'].map((key, i) => ({ key, sha256: digest(10 + i), size: 100 + i, mediaType: 'application/pdf', url: `http://gz.test/attachments/${digest(10 + i)}` })),
+    handlingRegion: '440307',
+    ...overrides,
+  }
+}

@@ -21,6 +21,8 @@ export interface ApplicationServiceDeps {
    * step (a message to the other region, a supervision event) is enqueued here and commits with it.
    */
   onStep?: (tx: StoreTransaction, application: Application, event: ApplicationEvent) => Promise<void>
+  /** Called after a step's transaction committed: what `onStep` enqueued can be sent now rather than at the next tick. */
+  afterStep?: () => void
 }
 
 export interface CreateApplicationRequest {
@@ -74,7 +76,7 @@ function attachmentProblems(matter: Matter, attachments: AttachmentRef[], base: 
 }
 
 /** One problem under its own code; several under invalid_application, each detail carrying its own code. */
-function throwProblems(problems: TongbanError[]): void {
+export function throwProblems(problems: TongbanError[]): void {
   if (problems.length === 1) throw problems[0] as TongbanError
   if (problems.length > 1) {
     throw new ValidationError(
@@ -98,16 +100,20 @@ function resolveHandlingRegion(deps: ApplicationServiceDeps, matter: Matter | un
   return partner ?? { code, name: code }
 }
 
+/** What is wrong with an application's applicant, form and attachments for its matter (also checked on a forwarded one). */
+export function contentProblems(matter: Matter, request: { applicant: Applicant; form: Record<string, unknown>; attachments: AttachmentRef[] }): TongbanError[] {
+  const problems = applicantProblems(request.applicant)
+  const form = formProblems(matter, request.form)
+  if (form.length > 0) problems.push(new ValidationError('invalid_form', `the form does not match the ${matter.name} schema`, form))
+  problems.push(...attachmentProblems(matter, request.attachments, '/attachments'))
+  return problems
+}
+
 export function validateApplication(deps: ApplicationServiceDeps, request: CreateApplicationRequest): { matter: Matter; handlingRegion: Region } {
   const problems: TongbanError[] = []
   const matter = findMatter(request.matter)
   if (!matter) problems.push(new ValidationError('unknown_matter', `no matter ${JSON.stringify(request.matter)}; see GET /v1/matters`, [{ pointer: '/matter', message: 'unknown matter' }]))
-  problems.push(...applicantProblems(request.applicant))
-  if (matter) {
-    const form = formProblems(matter, request.form)
-    if (form.length > 0) problems.push(new ValidationError('invalid_form', `the form does not match the ${matter.name} schema`, form))
-    problems.push(...attachmentProblems(matter, request.attachments, '/attachments'))
-  }
+  problems.push(...(matter ? contentProblems(matter, request) : applicantProblems(request.applicant)))
   const handlingRegion = resolveHandlingRegion(deps, matter, request.handlingRegion, problems)
   throwProblems(problems)
   return { matter: matter as Matter, handlingRegion }
@@ -123,7 +129,7 @@ export async function createApplication(
 ): Promise<CreateResult> {
   const { handlingRegion } = validateApplication(deps, request)
   const hash = options.idempotencyKey ? await requestHash(request) : ''
-  return deps.store.transaction(async (tx): Promise<CreateResult> => {
+  const result = await deps.store.transaction(async (tx): Promise<CreateResult> => {
     if (options.idempotencyKey) {
       const claim = await tx.claimIdempotencyKey('create-application', options.idempotencyKey, hash)
       if (claim !== 'claimed') {
@@ -156,6 +162,8 @@ export async function createApplication(
     if (options.idempotencyKey) await tx.completeIdempotencyKey('create-application', options.idempotencyKey, 201, { id: application.id })
     return { replayed: false, application }
   })
+  if (!result.replayed) deps.afterStep?.()
+  return result
 }
 
 /** Licence problems are reported where the decision carries them: under /licence. */
@@ -229,5 +237,6 @@ export async function decide(deps: ApplicationServiceDeps, id: string, decision:
     return next
   })
   if (issued) deps.licences.onLicenceChanged(issued)
+  deps.afterStep?.()
   return { application, ...(issued ? { licence: issued } : {}) }
 }
