@@ -2,6 +2,7 @@ import jsQR from 'jsqr'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { PNG } from 'pngjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { embeddedLicenceQr } from '../../src/adapters/pdf/embedded-licence'
 import { createTestApp, type TestApp } from '../support/app'
 import { hasChromium, launchChromium, listen, screenshotPath } from '../support/browser'
 import { licensedHolder, registeredBank } from '../support/holders'
@@ -139,6 +140,29 @@ describe.skipIf(!hasChromium)('pages in a browser', () => {
     expect(await page.locator('li[data-check="signature"]').getAttribute('data-result')).toBe('failed')
     expect(await page.locator('#report').textContent()).not.toContain('冒名顶替')
     await page.screenshot({ path: screenshotPath('verify-tampered.png'), fullPage: true })
+    await context.close()
+  })
+
+  it('verify page: an uploaded signed PDF, and a licence QR code opened as its /verify#qr= link', async () => {
+    const pdf = Buffer.from(await (await t.request('GET', `/v1/holder/licences/${holder.licence.id}/pdf`, { token: holder.credential })).arrayBuffer())
+    const { context, page } = await phone()
+    await page.goto(`${server.base}/verify`)
+    await page.getByLabel('或上传PDF文件').setInputFiles({ name: 'licence.pdf', mimeType: 'application/pdf', buffer: pdf })
+    await page.getByRole('button', { name: '核验' }).click()
+    expect(await page.locator('.verdict').first().getAttribute('data-indication')).toBe('TOTAL_PASSED')
+    expect(await page.getByRole('region', { name: '文件中的签名' }).textContent()).toContain('行政审批专用章')
+    expect(await page.locator('#report').textContent()).toContain('赣州页面测试有限公司')
+    await page.screenshot({ path: screenshotPath('verify-pdf.png'), fullPage: true })
+
+    // The QR code printed on the licence names /verify#qr=<payload>; the fragment never reaches the server, the page's script submits it.
+    const qr = embeddedLicenceQr(pdf, pdf.length)
+    expect(qr).toMatch(/\/verify#qr=/)
+    const scanned = await context.newPage()
+    await scanned.goto(`${server.base}/verify#qr=${(qr as string).split('#qr=')[1]}`)
+    await scanned.waitForSelector('.verdict')
+    expect(await scanned.locator('.verdict').first().getAttribute('data-indication')).toBe('TOTAL_PASSED')
+    expect(await scanned.locator('#report').textContent()).toContain('赣州页面测试有限公司')
+    expect(scanned.url()).toBe(`${server.base}/verify`)
     await context.close()
   })
 

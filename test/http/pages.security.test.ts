@@ -107,6 +107,20 @@ describe('pages refuse forged forms and injected script', () => {
     expect(pasted).toContain('&lt;/textarea&gt;')
   })
 
+  it('creates through the page form exactly the consent the holder chose, status updates included', async () => {
+    const holder = await licensedHolder(t, 406)
+    const bank = await (await t.request('POST', '/v1/admin/relying-parties', { json: { name: '农业银行', branch: '表单支行', purposes: ['开户'], mayRequest: { 'business-licence': ['address', 'legalRepresentative'] }, webhookUrl: 'https://bank.example/hook' } })).json()
+    const { cookie, csrf, html } = await signIn('holder', holder.credential)
+    expect(html).toContain('name="statusUpdates"')
+    const body = new URLSearchParams([['csrf', csrf], ['relyingParty', bank.id], ['licences', holder.licence.id], ['purpose', '开户'], ['fields', 'address'], ['expiresInMinutes', '120'], ['maxUses', '3'], ['statusUpdates', 'yes']])
+    const created = await t.request('POST', '/holder/consents', { token: null, body: body.toString(), headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' } })
+    expect(created.status).toBe(201)
+    expect(await created.text()).toMatch(/data-testid="consent-code"[^>]*>[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}</)
+    const [consent] = (await (await t.request('GET', '/v1/holder/consents', { token: holder.credential })).json()).consents
+    expect(consent).toMatchObject({ relyingParty: { id: bank.id }, licences: [holder.licence.id], fields: ['address'], maxUses: 3, statusUpdates: true, state: 'active' })
+    expect(new Date(consent.expiresAt).getTime() - new Date(consent.createdAt).getTime()).toBe(120 * 60_000)
+  })
+
   it('shows a holder only their own licences, and another bank’s code as not found on the teller page', async () => {
     const alice = await licensedHolder(t, 404, '甲有限公司')
     const bob = await licensedHolder(t, 405, '乙有限公司')

@@ -165,6 +165,12 @@ function HolderDashboard(props: { lang: Lang; data: Dashboard; created?: { code:
             </select>
             <label for="consent-uses">{t.uses}</label>
             <input id="consent-uses" name="maxUses" type="number" min="1" max="100" value="1" inputmode="numeric" />
+            {data.banks.some((bank) => bank.webhookUrl) ? (
+              <label>
+                <input type="checkbox" name="statusUpdates" value="yes" />
+                {t.statusUpdates}
+              </label>
+            ) : null}
             <button type="submit">{t.createConsent}</button>
           </form>
         </section>
@@ -293,6 +299,7 @@ export function holderPage(deps: AppDeps) {
         fields: texts(form, 'fields').slice(0, 50),
         expiresInMinutes: EXPIRY_CHOICES.includes(Number(text(form, 'expiresInMinutes'))) ? Number(text(form, 'expiresInMinutes')) : 30,
         maxUses: Math.min(100, Math.max(1, Math.floor(Number(text(form, 'maxUses')) || 1))),
+        statusUpdates: text(form, 'statusUpdates') === 'yes',
       })
       const bank = await deps.holders.parties.parties.getRelyingParty(consent.relyingPartyId)
       const qr = `data:image/svg+xml;base64,${btoa(await qrSvg(qrText))}`
