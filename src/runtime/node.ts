@@ -14,6 +14,8 @@ import { developmentAdminToken, loadNodePki } from './node-keys'
 import { readPartnerPins, registerPinnedPartners } from './partner-pins'
 
 const STATUS_REFRESH_MS = 2_000
+/** How long an idle client connection is kept open. */
+const KEEP_ALIVE_MS = 65_000
 /** How often agreement steps not yet acknowledged by the partner are sent again. */
 const AGREEMENT_RETRY_MS = 10_000
 /** The outbox is also polled, for retries falling due and for messages other processes wrote. */
@@ -70,6 +72,13 @@ export async function startNodeServer(env: Record<string, string | undefined> = 
   const agreementRetrier = setInterval(() => deps.agreements.deliverPending().catch((err) => log.warn({ err }, 'agreement delivery failed')), AGREEMENT_RETRY_MS)
   agreementRetrier.unref()
   const server = serve({ fetch: app.fetch, port: config.port, hostname: env.HOST ?? '0.0.0.0' })
+  // Idle connections are kept longer than clients keep them (undici, partners' tongban: 4 s), so
+  // the client always closes first: with Node's 5 s a request sent on a connection the server is
+  // closing that moment fails with "other side closed" (seen between two regions under load).
+  if ('keepAliveTimeout' in server) {
+    server.keepAliveTimeout = KEEP_ALIVE_MS
+    server.headersTimeout = KEEP_ALIVE_MS + 1000
+  }
   await new Promise<void>((resolve) => server.once('listening', () => resolve()))
   // Messages left undelivered by the last run (a crash, a restart) go out on the first round.
   outbox.start(OUTBOX_POLL_MS)
