@@ -2,6 +2,7 @@ import { compactVerify, decodeProtectedHeader, importX509 } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { withUsccCheck } from '../../src/core/licence/uscc'
 import { businessLicenceRequest } from '../support/fixtures'
+import { createTestApp } from '../support/app'
 import { createPartnerPair, registerBoth, scopeOf, type PartnerPair } from '../support/partner-pair'
 
 let pair: PartnerPair
@@ -96,5 +97,25 @@ describe('赣州 verifies a 龙岗 licence', () => {
     const { number } = await issueAtLonggang()
     const { answer } = (await (await pair.gz.request('POST', '/v1/admin/partners/440307/verify', { json: { number } })).json()) as { answer: { report: { indication: string } } }
     expect(answer.report.indication).toBe('TOTAL_PASSED')
+  })
+})
+
+describe('a 龙岗 licence PDF verified at 赣州', () => {
+  it('passes with 龙岗’s pinned root and status, and is refused by a region that has no such partner', async () => {
+    const { id } = await issueAtLonggang()
+    const pdf = new Uint8Array(await (await pair.lg.request('GET', `/v1/licences/${id}/pdf`)).arrayBuffer())
+    const verifyAt = async (app: typeof pair.gz) =>
+      (await (await app.request('POST', '/v1/verify', { body: pdf as Uint8Array<ArrayBuffer>, headers: { 'content-type': 'application/pdf' }, token: null })).json()) as {
+        indication: string
+        signatures: Array<{ indication: string }>
+        embeddedLicence: { indication: string } | null
+      }
+    expect(await verifyAt(pair.gz)).toMatchObject({ indication: 'TOTAL_PASSED', signatures: [{ indication: 'TOTAL_PASSED' }], embeddedLicence: { indication: 'TOTAL_PASSED' } })
+    const stranger = await createTestApp({ regionCode: '110105', regionName: '北京市朝阳区', publicUrl: 'http://cy.test' })
+    try {
+      expect((await verifyAt(stranger)).indication).not.toBe('TOTAL_PASSED')
+    } finally {
+      await stranger.close()
+    }
   })
 })
