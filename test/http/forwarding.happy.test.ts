@@ -2,6 +2,7 @@ import { compactVerify, decodeProtectedHeader } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { IDENTITY_CHECK_TYP } from '../../src/core/application/identity-check'
 import { establishmentForLonggang } from '../support/applications'
+import { testUscc } from '../support/fixtures'
 import { agreeBoth, createPartnerPair, registerBoth, type PartnerPair } from '../support/partner-pair'
 
 interface OutboxRow {
@@ -85,5 +86,82 @@ describe('an application accepted at 赣州’s window for 龙岗 (异地受理)
     expect(problem.detail).toContain('440307')
     const after = await pair.gz.db.query<{ n: number }>('SELECT (SELECT count(*) FROM applications)::int + (SELECT count(*) FROM outbox_messages)::int AS n')
     expect(after).toEqual(before)
+  })
+})
+
+const lgCount = async (id: string) =>
+  (await pair.lg.db.query<{ applications: number; events: number }>(
+    'SELECT (SELECT count(*) FROM applications WHERE id = $1)::int AS applications, (SELECT count(*) FROM application_events WHERE application_id = $1)::int AS events',
+    [id],
+  ))[0]
+
+describe('the forward reaching 龙岗 (远程办理)', () => {
+  it('is delivered by the outbox, stored at 龙岗 with the identity check on its first step, and handled there by staff', async () => {
+    const application = await (await pair.gz.request('POST', '/v1/applications', { json: establishmentForLonggang() })).json()
+    expect(await pair.gz.outbox.drain()).toBeGreaterThanOrEqual(1)
+    expect(await forwardOf(application.id)).toMatchObject({ state: 'delivered', attempts: 1 })
+
+    const there = await (await pair.lg.request('GET', `/v1/applications/${application.id}`)).json()
+    expect(there).toMatchObject({
+      id: application.id,
+      matter: { code: 'enterprise-establishment' },
+      applicant: application.applicant,
+      form: application.form,
+      attachments: application.attachments,
+      acceptingRegion: { code: '360700', name: '赣州市' },
+      handlingRegion: { code: '440307', name: '深圳市龙岗区' },
+      status: 'received',
+    })
+    expect(there.timeline).toHaveLength(1)
+    expect(there.timeline[0]).toMatchObject({ sequence: 1, action: 'submit', to: 'received', actor: `partner:360700 ${application.timeline[0].actor}` })
+    expect(there.timeline[0].detail).toMatchObject({ acceptedBy: { code: '360700' }, identityCheck: { method: 'window', checkedBy: application.timeline[0].actor } })
+
+    // 龙岗's staff handle it with the decisions endpoint, as one made at their own window.
+    for (const action of ['accept', 'review']) expect((await pair.lg.request('POST', `/v1/applications/${application.id}/decisions`, { json: { action } })).status).toBe(200)
+    const holder = { kind: 'enterprise', uscc: testUscc(440), name: '深圳龙岗通办科技有限公司' }
+    const approved = await pair.lg.request('POST', `/v1/applications/${application.id}/decisions`, { json: { action: 'approve', licence: { holder, fields: { establishedOn: '2026-12-04' }, validUntil: '2056-12-03' } } })
+    expect(approved.status).toBe(200)
+    expect(await approved.json()).toMatchObject({ status: 'approved', issuedLicence: { id: expect.any(String) } })
+    // 赣州 does not decide an application 龙岗 handles.
+    expect((await pair.gz.request('POST', `/v1/applications/${application.id}/decisions`, { json: { action: 'accept' } })).status).toBe(409)
+  })
+
+  it('waits while 龙岗 is down when it is accepted, and is delivered once 龙岗 is back', async () => {
+    pair.setDown('lg.test', true)
+    const application = await (await pair.gz.request('POST', '/v1/applications', { json: establishmentForLonggang() })).json()
+    await pair.gz.outbox.drain()
+    expect(await forwardOf(application.id)).toMatchObject({ state: 'pending', attempts: 1, last_error: expect.stringContaining('lg.test is down') })
+    expect(await lgCount(application.id)).toEqual({ applications: 0, events: 0 })
+
+    pair.setDown('lg.test', false)
+    // Not yet due: the retry waits for its backoff (at most 2 s after the first failure).
+    await pair.gz.outbox.drain()
+    expect(await forwardOf(application.id)).toMatchObject({ state: 'pending', attempts: 1 })
+    pair.advanceGz(5_000)
+    await pair.gz.outbox.drain()
+    expect(await forwardOf(application.id)).toMatchObject({ state: 'delivered', attempts: 2 })
+    expect(await lgCount(application.id)).toEqual({ applications: 1, events: 1 })
+  })
+
+  it('is stored once when the same forward is delivered twice, and the repeat gets the same answer', async () => {
+    const application = await (await pair.gz.request('POST', '/v1/applications', { json: establishmentForLonggang() })).json()
+    const forward = (await forwardOf(application.id)) as OutboxRow
+    const first = await pair.gz.deps.partners.client.call('440307', { method: 'POST', path: '/v1/partner/applications', body: JSON.parse(forward.body) })
+    expect(first.status).toBe(201)
+    expect(first.json()).toEqual({ id: application.id, status: 'received' })
+
+    // The outbox delivers it again (its answer was lost, say): nothing changes at 龙岗.
+    await pair.gz.outbox.drain()
+    expect(await forwardOf(application.id)).toMatchObject({ state: 'delivered' })
+    const again = await pair.gz.deps.partners.client.call('440307', { method: 'POST', path: '/v1/partner/applications', body: JSON.parse(forward.body) })
+    expect(again.status).toBe(201)
+    expect(again.json()).toEqual(first.json())
+    expect(await lgCount(application.id)).toEqual({ applications: 1, events: 1 })
+
+    // Even after 龙岗 has moved it on, a late repeat neither resets nor duplicates it.
+    expect((await pair.lg.request('POST', `/v1/applications/${application.id}/decisions`, { json: { action: 'accept' } })).status).toBe(200)
+    expect((await pair.gz.deps.partners.client.call('440307', { method: 'POST', path: '/v1/partner/applications', body: JSON.parse(forward.body) })).status).toBe(201)
+    expect(await lgCount(application.id)).toEqual({ applications: 1, events: 2 })
+    expect((await (await pair.lg.request('GET', `/v1/applications/${application.id}`)).json()).status).toBe('accepted')
   })
 })

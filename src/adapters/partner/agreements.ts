@@ -213,6 +213,12 @@ export function createAgreements(deps: AgreementDeps) {
       })
     },
 
+    /** The matters this region lets `partner` accept on its behalf, by the agreement in force (none without one). */
+    mattersAcceptedBy(partner: string, at: Date): string[] {
+      const agreement = activeWith(partner, at)
+      return agreement ? acceptableMatters(agreement.terms, own, partner) : []
+    },
+
     /** Proposes terms: this region signs them and sends them to the partner to countersign. */
     async propose(terms: AgreementTerms): Promise<AgreementView> {
       const problems = termsProblems(terms, own)

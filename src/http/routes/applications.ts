@@ -12,7 +12,7 @@ import type { Hook } from './hook'
 const bearer = [{ bearerAuth: [] }]
 const IdParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' } }) })
 
-const AttachmentSchema = z
+export const AttachmentSchema = z
   .object({
     key: z.string().min(1).max(64).openapi({ example: 'articles-of-association', description: 'The matter’s attachment key' }),
     sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a lower-case hex SHA-256').openapi({ description: 'SHA-256 of the document' }),
@@ -23,7 +23,7 @@ const AttachmentSchema = z
   .strict()
   .openapi('AttachmentRef')
 
-const RegionSchema = z.object({ code: z.string(), name: z.string() })
+export const RegionSchema = z.object({ code: z.string(), name: z.string() })
 
 export const CreateApplicationSchema = z
   .object({

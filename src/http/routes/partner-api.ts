@@ -1,6 +1,9 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { verifyForPartner } from '../../core/partner/partner-verify'
 import { GeneralJwsSchema } from './agreements'
+import { AttachmentSchema, RegionSchema } from './applications'
+import { receiveForward } from '../../core/application/forwarding'
+import { HolderSchema } from '../schemas'
 import type { AppDeps } from '../deps'
 import { partnerAuth, requireAgreement, type PartnerVariables } from '../middleware/partner-auth'
 import { MAX_CREDENTIAL_LENGTH, problems, VerificationReportSchema } from '../schemas'
@@ -21,6 +24,26 @@ export const PartnerVerifyRequestSchema = z
 export const PartnerVerifyAnswerSchema = z
   .object({ report: VerificationReportSchema, receipt: z.string().optional().openapi({ description: 'Compact JWS, typ tongban-receipt+jwt, by the attestation-signer key in this region’s trust list' }) })
   .openapi('PartnerVerifyAnswer')
+
+export const ForwardRequestSchema = z
+  .object({
+    application: z
+      .object({
+        id: z.uuid().openapi({ description: 'The application’s id at the accepting region: the idempotency key' }),
+        matter: z.string().min(1).max(64),
+        applicant: HolderSchema,
+        form: z.record(z.string(), z.unknown()),
+        attachments: z.array(AttachmentSchema).max(50),
+        acceptingRegion: RegionSchema,
+        handlingRegion: RegionSchema,
+        submittedAt: z.string().max(40),
+        submittedBy: z.string().min(1).max(200),
+      })
+      .strict(),
+    identityCheck: z.string().min(1).max(8192).openapi({ description: 'Compact JWS, typ tongban-identity-check+jwt, by the caller’s attestation-signer key (contracts/partner-api.md)' }),
+  })
+  .strict()
+  .openapi('ForwardedApplication')
 
 /** The partner API: every route behind the RFC 9421 door, and those that act on an agreement behind it too. */
 export function partnerApiRoutes(deps: AppDeps, hook: Hook) {
@@ -57,6 +80,39 @@ export function partnerApiRoutes(deps: AppDeps, hook: Hook) {
       return c.json(answer, 200)
     },
   )
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/partner/applications',
+      middleware: [requireAgreement(deps.partners)] as const,
+      tags: ['partner'],
+      summary: 'A partner forwards an application it accepted for a matter this region owns (异地受理); stored once under its id',
+      request: { body: { content: { 'application/json': { schema: ForwardRequestSchema } }, required: true } },
+      responses: {
+        201: { description: 'Stored here (or stored before: the same answer, with Idempotent-Replayed)', content: { 'application/json': { schema: z.object({ id: z.string(), status: z.string() }) } } },
+        ...problems(400, 401, 403, 409, 422, 429),
+      },
+    }),
+    async (c) => {
+      const result = await receiveForward(
+        {
+          store: deps.store,
+          clock: deps.clock,
+          region: deps.region,
+          mattersAcceptedBy: (partner, at) => deps.agreements.mattersAcceptedBy(partner, at),
+          attestationKeyOf: (kid) => {
+            const key = deps.partners.trust.findRegionKey(kid, 'attestation-signer')
+            return key ? { region: key.region.code, publicKey: key.publicKey } : undefined
+          },
+        },
+        c.get('partner').code,
+        c.req.valid('json'),
+      )
+      if (result.replayed) c.header('Idempotent-Replayed', 'true')
+      return c.json(result.body, 201)
+    },
+  )
+
   app.openapi(
     createRoute({
       method: 'post',
