@@ -121,6 +121,21 @@ describe('holder and bank endpoints refuse other people and guessers', () => {
     await problem(await check(banks[CODE_FAILURE_LIMIT] as { credential: string }, code), 429, 'too_many_attempts')
   })
 
+  it('cannot be raced: concurrent guesses stop at the limit, and a single-use code answers once', async () => {
+    const guesser = await registeredBank(t, '并发猜测支行')
+    const statuses = await Promise.all(Array.from({ length: BANK_FAILURE_LIMIT + 6 }, async () => (await check(guesser, newConsentCode())).status))
+    expect(statuses.filter((s) => s === 404)).toHaveLength(BANK_FAILURE_LIMIT)
+    expect(statuses.filter((s) => s === 429)).toHaveLength(6)
+
+    const alice = await licensedHolder(t, 209)
+    const bank = await registeredBank(t, '并发使用支行')
+    const consent = await (await t.request('POST', '/v1/holder/consents', { token: alice.credential, json: consentRequest(bank.id, alice.licence.id) })).json()
+    const answers = await Promise.all(Array.from({ length: 5 }, async () => (await check(bank, consent.code)).status))
+    expect(answers.sort()).toEqual([200, 410, 410, 410, 410])
+    expect(await t.db.query('SELECT uses FROM consents WHERE id = $1', [consent.id])).toEqual([{ uses: 1 }])
+    expect(await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM licence_uses WHERE consent_id = $1', [consent.id])).toEqual([{ n: 1 }])
+  })
+
   it('never answers a malformed request with a 500', async () => {
     const bank = await registeredBank(t, '格式测试支行')
     const alice = await licensedHolder(t, 208)
