@@ -95,7 +95,7 @@ export interface AppDeps {
   seals: SealServiceDeps
   sealer: PdfSealer
   /** Renders a licence's signed PDF. */
-  licenceDocuments: { render(licence: Licence): Promise<Uint8Array> }
+  licenceDocuments: { render(licence: Licence): Promise<Uint8Array>; bureauSealSvg(): Promise<string> }
   pdfVerifier: PdfVerifierDeps
   trustAnchors: TrustAnchors
   matterDirectory: MatterDirectory

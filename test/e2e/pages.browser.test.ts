@@ -83,6 +83,8 @@ describe.skipIf(!hasChromium)('pages in a browser', () => {
     expect(disclosed).toContain('伍佰万元整')
     expect(await teller.locator('#check-result').textContent()).not.toContain('长征大道')
     expect(await teller.locator('#check-result').textContent()).toContain('赣州市行政审批局')
+    const seal = teller.getByRole('img', { name: '赣州市行政审批局行政审批专用章' })
+    await expect.poll(() => seal.evaluate((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0)).toBe(true)
     expect(await overflowing(teller)).toEqual([])
     await teller.screenshot({ path: screenshotPath('bank-check.png'), fullPage: true })
 

@@ -7,7 +7,7 @@ import type { JwsSigner } from '../../core/ports'
 import type { PkiEntry } from '../crypto/pki'
 import { licenceSealRect, renderLicencePdf, type LicencePdfInput } from './licence-pdf'
 import { signPdf } from './pades-sign'
-import { drawSeal } from './seal-drawing'
+import { drawSeal, renderSealSvg } from './seal-drawing'
 
 export interface LicenceDocumentDeps {
   /** The document signer: it signs the QR payload as it signs the credential. */
@@ -82,7 +82,17 @@ export function createLicenceDocuments(deps: LicenceDocumentDeps) {
     return sealAppearance
   }
 
+  let sealSvg: Promise<string> | undefined
+
   return {
+    /** The bureau's seal as an image, the one every licence it signs carries: the teller page shows it beside the issuer. */
+    bureauSealSvg(): Promise<string> {
+      sealSvg ??= deps.loadFont().then((fontBytes) => renderSealSvg({ kind: 'official', ...seal }, fontBytes))
+      // A failed font load is not kept: the next request tries again.
+      sealSvg.catch(() => (sealSvg = undefined))
+      return sealSvg
+    },
+
     async render(licence: Licence): Promise<Uint8Array> {
       const type = findLicenceType(licence.typeKey)
       if (!type) throw new Error(`licence type ${licence.typeKey} is not in the catalogue`)

@@ -29,6 +29,7 @@ dl { display: grid; grid-template-columns: minmax(6em, max-content) 1fr; gap: 4p
 ul.checks { list-style: none; padding: 0; } ul.checks li { padding: 6px 0; border-bottom: 1px solid #eee; }
 .result-passed { color: var(--green); font-weight: 600; } .result-failed { color: var(--red); font-weight: 600; } .result-skipped { color: #6b6b6b; }
 .code { font: 700 1.6rem/1.2 ui-monospace, "SFMono-Regular", Menlo, monospace; letter-spacing: .08em; white-space: nowrap; text-align: center; margin: 8px 0; }
+img.seal { width: 120px; height: auto; mix-blend-mode: multiply; }
 .qr { max-width: 280px; margin: 0 auto; } .qr svg { width: 100%; height: auto; display: block; }
 table { width: 100%; border-collapse: collapse; } th, td { text-align: left; padding: 6px 4px; border-bottom: 1px solid #eee; vertical-align: top; }
 .muted { color: #5f5b63; font-size: .9rem; }

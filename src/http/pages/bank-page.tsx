@@ -25,7 +25,7 @@ function SignIn(props: { lang: Lang; problem?: string }) {
   )
 }
 
-function Teller(props: { lang: Lang; bank: RelyingParty; csrf: string; result?: BankCheckResult; problem?: string }) {
+function Teller(props: { lang: Lang; bank: RelyingParty; regionCode: string; csrf: string; result?: BankCheckResult; problem?: string }) {
   const t = messages(props.lang)
   const { result } = props
   return (
@@ -55,7 +55,7 @@ function Teller(props: { lang: Lang; bank: RelyingParty; csrf: string; result?: 
           {result.reports.map((report) => (
             <div class="report">
               <Verdict lang={props.lang} report={report} />
-              <ReportDetails lang={props.lang} report={report} fieldsHeading={t.disclosedFields} />
+              <ReportDetails lang={props.lang} report={report} fieldsHeading={t.disclosedFields} sealImage={report.issuer?.regionCode === props.regionCode ? '/assets/bureau-seal.svg' : undefined} />
             </div>
           ))}
         </section>
@@ -79,7 +79,7 @@ export function bankPage(deps: AppDeps) {
     const lang = pageLang(c)
     const signedIn = await session(c)
     if (!signedIn) return c.html(<SignIn lang={lang} />)
-    return c.html(<Teller lang={lang} bank={signedIn.bank} csrf={await csrfToken(signedIn.token)} />)
+    return c.html(<Teller lang={lang} bank={signedIn.bank} regionCode={deps.region.code} csrf={await csrfToken(signedIn.token)} />)
   })
 
   app.post('/bank/sign-in', async (c) => {
@@ -108,10 +108,10 @@ export function bankPage(deps: AppDeps) {
     const csrf = await csrfToken(signedIn.token)
     try {
       const result = await checkConsentCode(deps.holders.checks, signedIn.bank, text(form, 'code').slice(0, 200))
-      return c.html(<Teller lang={lang} bank={signedIn.bank} csrf={csrf} result={result} />)
+      return c.html(<Teller lang={lang} bank={signedIn.bank} regionCode={deps.region.code} csrf={csrf} result={result} />)
     } catch (error) {
       if (!(error instanceof TongbanError) || error.status >= 500) throw error
-      return c.html(<Teller lang={lang} bank={signedIn.bank} csrf={csrf} problem={problemText(lang, error.code, error.message)} />, error.status as 400)
+      return c.html(<Teller lang={lang} bank={signedIn.bank} regionCode={deps.region.code} csrf={csrf} problem={problemText(lang, error.code, error.message)} />, error.status as 400)
     }
   })
   return app

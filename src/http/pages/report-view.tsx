@@ -42,7 +42,7 @@ function holderCode(holder: unknown): string {
 }
 
 /** The licence, who issued and signed it, and each check: what a report says, for people. */
-export function ReportDetails(props: { lang: Lang; report: VerificationReport; fieldsHeading?: string }) {
+export function ReportDetails(props: { lang: Lang; report: VerificationReport; fieldsHeading?: string; sealImage?: string }) {
   const t = messages(props.lang)
   const { licence, issuer, signer } = props.report
   const type = licence?.type.key ? findLicenceType(licence.type.key) : undefined
@@ -95,6 +95,14 @@ export function ReportDetails(props: { lang: Lang; report: VerificationReport; f
               <>
                 <dt>{t.signer}</dt>
                 <dd>{signer.subject}</dd>
+              </>
+            ) : null}
+            {props.sealImage && issuer ? (
+              <>
+                <dt>{t.seal}</dt>
+                <dd>
+                  <img class="seal" src={props.sealImage} alt={`${issuer.name}${t.bureauSealName}`} width="120" height="120" />
+                </dd>
               </>
             ) : null}
           </dl>
