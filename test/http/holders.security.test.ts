@@ -35,7 +35,12 @@ describe('holder and bank endpoints refuse other people and guessers', () => {
     for (const token of [null, ADMIN_TOKEN, bank.credential, `tbh_${'A'.repeat(43)}`, 'tbh_']) {
       await problem(await t.request('GET', '/v1/holder/licences', { token }), 401, 'unauthorized')
     }
+    const bobs = await (await t.request('GET', `/v1/admin/holder-credentials?uscc=${bob.holder.uscc}`)).json()
+    expect(bobs.credentials).toEqual([expect.objectContaining({ id: bob.credentialId, label: '手机', revokedAt: null })])
+    expect(JSON.stringify(bobs)).not.toContain(bob.credential)
+    expect((await t.request('GET', `/v1/admin/holder-credentials?uscc=${bob.holder.uscc}`, { token: bob.credential })).status).toBe(401)
     expect((await t.request('POST', `/v1/admin/holder-credentials/${bob.credentialId}/revoke`, {})).status).toBe(200)
+    expect((await (await t.request('GET', `/v1/admin/holder-credentials?uscc=${bob.holder.uscc}`)).json()).credentials[0].revokedAt).not.toBeNull()
     await problem(await t.request('GET', '/v1/holder/licences', { token: bob.credential }), 401, 'unauthorized')
     await problem(await t.request('POST', '/v1/admin/holder-credentials', { token: alice.credential, json: { holder: bob.holder } }), 401, 'unauthorized')
     await problem(await t.request('POST', '/v1/admin/holder-credentials', { json: { holder: { ...bob.holder, uscc: '91360702MA0000001X' } } }), 422, 'invalid_uscc')

@@ -170,6 +170,10 @@ export function createPgHolderStore(db: SqlClient): PgHolderStore {
       )
       return row ? toHolderCredential(row) : undefined
     },
+    async listHolderCredentials(key) {
+      const rows = await db.query<HolderCredentialRow>('SELECT id, holder, label, created_at, revoked_at FROM holder_credentials WHERE holder_key = $1 ORDER BY created_at DESC, id', [key])
+      return rows.map(toHolderCredential)
+    },
     async listLicencesOfHolder(key) {
       const rows = await db.query<LicenceRow>('SELECT * FROM licences WHERE holder_key = $1 ORDER BY issued_at DESC, id', [key])
       return rows.map(toLicence)

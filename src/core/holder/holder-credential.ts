@@ -21,6 +21,8 @@ export interface HolderCredentialStore {
   holderCredentialByTokenHash(tokenHash: string): Promise<HolderCredential | undefined>
   /** Marks the credential revoked (once); undefined when there is no such credential. */
   revokeHolderCredential(id: string, at: Date): Promise<HolderCredential | undefined>
+  /** Every credential of a holder (by holder key), revoked ones too, newest first. */
+  listHolderCredentials(holderKey: string): Promise<HolderCredential[]>
 }
 
 export interface HolderCredentialDeps {

@@ -64,6 +64,30 @@ export function holderAdminRoutes(deps: AppDeps, hook: Hook) {
 
   app.openapi(
     createRoute({
+      method: 'get',
+      path: '/v1/admin/holder-credentials',
+      tags: ['admin', 'holder'],
+      summary: 'A holder’s credentials (never the tokens), to find the one to revoke',
+      security: bearer,
+      request: {
+        query: z
+          .object({
+            uscc: z.string().max(18).optional().openapi({ param: { name: 'uscc', in: 'query' } }),
+            idNumber: z.string().max(18).optional().openapi({ param: { name: 'idNumber', in: 'query' } }),
+          })
+          .refine((q) => (q.uscc === undefined) !== (q.idNumber === undefined), { message: 'give exactly one of uscc or idNumber' }),
+      },
+      responses: { 200: { description: 'Credentials, newest first', content: { 'application/json': { schema: z.object({ credentials: z.array(HolderCredentialSchema) }) } } }, ...problems(400, 401) },
+    }),
+    async (c) => {
+      const { uscc, idNumber } = c.req.valid('query')
+      const key = uscc !== undefined ? `uscc:${uscc}` : `id:${idNumber}`
+      return c.json({ credentials: (await deps.holders.credentials.credentials.listHolderCredentials(key)).map(credentialView) }, 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
       method: 'post',
       path: '/v1/admin/holder-credentials/{id}/revoke',
       tags: ['admin', 'holder'],
