@@ -76,7 +76,8 @@ describe('partner: messages through the real dispatcher between two regions', ()
 
     // Up again, with no agreement between the regions: 龙岗's door refuses it for good.
     pair.setDown('lg.test', false)
-    await pair.gz.db.query(`UPDATE outbox_messages SET next_attempt_at = now() WHERE id = $1`, [id])
+    // A minute back: the database keeps microseconds, the clock milliseconds, so `now()` can be just after the clock's now.
+    await pair.gz.db.query(`UPDATE outbox_messages SET next_attempt_at = now() - interval '1 minute' WHERE id = $1`, [id])
     await pair.gz.outbox.drain()
     expect(await row(id)).toMatchObject({ state: 'abandoned', attempts: 2, last_error: expect.stringContaining('HTTP 403 no_active_agreement') })
   })
