@@ -8,6 +8,7 @@ import { licenceSealRect, renderLicencePdf } from '../../../src/adapters/pdf/lic
 import { signPdf } from '../../../src/adapters/pdf/pades-sign'
 import { drawSeal } from '../../../src/adapters/pdf/seal-drawing'
 import { withUsccCheck } from '../../../src/core/licence/uscc'
+import { derElementLength } from '../../../src/adapters/crypto/cms'
 import { PdfSigningError } from '../../../src/adapters/pdf/pdf-errors'
 import { gatherPdfEvidence } from '../../../src/adapters/pdf/pdf-signatures'
 import { PdfString } from '../../../src/adapters/pdf/pdf-syntax'
@@ -22,6 +23,11 @@ beforeAll(async () => {
 })
 
 const latin1 = (bytes: Uint8Array) => Buffer.from(bytes).toString('latin1')
+/** The CMS in /Contents, cut at its DER length: the zero padding after it is not part of it, but a zero byte inside it is. */
+function cmsOf(pdf: Uint8Array, hexStart: number, hexEnd: number): Buffer {
+  const padded = Buffer.from(latin1(pdf.subarray(hexStart + 1, hexEnd - 1)), 'hex')
+  return padded.subarray(0, derElementLength(padded))
+}
 
 function signatureBlocks(report: string): string[] {
   return report.split(/^Signature #\d+:$/m).slice(1)
@@ -77,9 +83,8 @@ describe('signPdf', () => {
     const signed = await signPdf(await makePdf(), pki.options('alice'))
     const [sig] = (await gatherPdfEvidence(signed)).signatures
     const [, a, b, c] = sig?.byteRange as number[]
-    const hex = latin1(signed.subarray((a as number) + 1, (b as number) - 1)).replace(/(00)+$/, '')
     const dir = tempDir()
-    writeFileSync(join(dir, 'sig.der'), Buffer.from(hex.length % 2 ? hex + '0' : hex, 'hex'))
+    writeFileSync(join(dir, 'sig.der'), cmsOf(signed, a as number, b as number))
     writeFileSync(join(dir, 'data.bin'), Buffer.concat([signed.subarray(0, a), signed.subarray(b, (b as number) + (c as number))]))
     writeFileSync(join(dir, 'root.pem'), pki.root.toString('pem'))
     const out = execFileSync('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', join(dir, 'sig.der'), '-content', join(dir, 'data.bin'), '-CAfile', join(dir, 'root.pem'), '-purpose', 'any', '-out', '/dev/null'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
