@@ -1,11 +1,7 @@
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { importPkiBundle } from '../src/adapters/crypto/pki-bundle'
-import { certificateFingerprint } from '../src/adapters/crypto/x509'
 import { withUsccCheck } from '../src/core/licence/uscc'
 import { businessLicenceRequest } from '../test/support/fixtures'
-import { sampleTerms } from '../test/support/partner-pair'
-import { call, startRegionProcess, type RegionProcess } from '../test/support/region-process'
+import { must, startPartneredRegions } from '../test/support/partnered-processes'
+import { call, type RegionProcess } from '../test/support/region-process'
 import { isMain, loadNote, log, missesTarget, processCpuSeconds, ratioOf, verdict, type BenchResult } from './support/measure'
 
 /**
@@ -27,28 +23,14 @@ const ROUNDS = 4
 const ROUND_MS = 2500
 const PARTNER_PATH = '/v1/admin/partners/440307/verify'
 
-async function rootOf(region: RegionProcess): Promise<string> {
-  const pki = await importPkiBundle(JSON.parse(readFileSync(join(region.dataDir, 'keys', 'pki.json'), 'utf8')))
-  return certificateFingerprint(pki.root!.certificate)
-}
-
-async function must(answer: Promise<{ status: number; body: unknown }>, expected: number, what: string) {
-  const { status, body } = await answer
-  if (status !== expected) throw new Error(`${what} answered ${status}: ${JSON.stringify(body)}`)
-  return body as Record<string, unknown>
-}
-
 /** Two partnered regions with an agreement in force and a 龙岗 licence to verify. */
 async function partneredRegions() {
-  const [gz, lg] = await Promise.all([
-    startRegionProcess({ region: { code: '360700', name: '赣州市' }, logLevel: 'warn', database: DATABASE }),
-    startRegionProcess({ region: { code: '440307', name: '深圳市龙岗区' }, logLevel: 'warn', database: DATABASE }),
-  ])
-  await must(call(gz, 'POST', '/v1/admin/partners', { json: { descriptorUrl: `${lg.url}/.well-known/tongban`, rootFingerprint: await rootOf(lg) } }), 201, 'registering 龙岗')
-  await must(call(lg, 'POST', '/v1/admin/partners', { json: { descriptorUrl: `${gz.url}/.well-known/tongban`, rootFingerprint: await rootOf(gz) } }), 201, 'registering 赣州')
   // The sample's rate limit (600 a minute) would refuse a bench; this agreement allows far more.
-  await must(call(gz, 'POST', '/v1/admin/agreements', { json: sampleTerms({ id: 'bench-partner-verify', rateLimit: { requests: 1_000_000, perSeconds: 1 } }) }), 201, 'proposing')
-  await must(call(lg, 'POST', '/v1/admin/agreements/bench-partner-verify/countersignature'), 200, 'countersigning')
+  const { gz, lg } = await startPartneredRegions({
+    terms: { id: 'bench-partner-verify', rateLimit: { requests: 1_000_000, perSeconds: 1 } },
+    gz: { logLevel: 'warn', database: DATABASE },
+    lg: { logLevel: 'warn', database: DATABASE },
+  })
   const holder = { kind: 'enterprise', uscc: withUsccCheck('91440307MA5G00031'), name: '深圳龙岗基准测试有限公司' }
   const issued = await must(call(lg, 'POST', '/v1/licences', { json: businessLicenceRequest({ holder }) }), 201, 'issuing')
   return { gz, lg, credential: issued.credential as string }

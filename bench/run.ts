@@ -1,6 +1,7 @@
 import { PostgresUnavailable } from '../test/support/database'
 import { benchIssuance, openPgliteCeiling } from './issue'
 import { fmt, log, machine, missesTarget, ratioOf, targetText, verdict, type BenchResult } from './support/measure'
+import { benchForwarding } from './forwarding'
 import { benchPartnerVerify } from './partner-verify'
 import { benchPdf } from './pdf'
 import { startService } from './support/service'
@@ -46,6 +47,7 @@ try {
 }
 // Two partnered regions of their own, started and stopped by the bench.
 results.push(await benchPartnerVerify())
+results.push(await benchForwarding())
 // In process, after the services have stopped: licence PDFs signed and verified on the real deps.
 results.push(...(await benchPdf()))
 
