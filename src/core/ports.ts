@@ -1,4 +1,5 @@
 import type { Application, ApplicationEvent } from './application/application'
+import type { CollectionState, LicenceCollection, Verdict } from './application/application'
 import type { Licence, LicenceStatus, LicenceEvent } from './licence/licence'
 import type { OutboxWrites } from './outbox/outbox'
 import type { SupervisionReads } from './supervision/supervision-system'
@@ -48,11 +49,44 @@ export interface ApplicationWrites {
   updateApplication(application: Application): Promise<void>
   /** False when the timeline already holds an event with this sequence number. */
   insertApplicationEvent(event: ApplicationEvent): Promise<boolean>
+  findApplicationEvent(applicationId: string, sequence: number): Promise<ApplicationEvent | undefined>
+  /** False when the application has a collection already. */
+  insertCollection(collection: LicenceCollection): Promise<boolean>
+  /** Locks the collection row for the rest of the transaction. */
+  lockCollection(applicationId: string): Promise<LicenceCollection | undefined>
+  updateCollection(collection: LicenceCollection): Promise<void>
+}
+
+/** An outbox message about an application, as its view shows it. */
+export interface ApplicationMessage {
+  id: string
+  topic: string
+  destination: string
+  state: 'pending' | 'delivered' | 'abandoned'
+  attempts: number
+  lastError: string | null
+  createdAt: Date
+  deliveredAt: Date | null
+}
+
+export interface CollectionAttempt {
+  state: Exclude<CollectionState, 'handed_over'>
+  lastError: string | null
+  at: Date
+  /** The verified licence, when the attempt made the collection ready. */
+  licence?: { pdf: Uint8Array; credential: string; verification: { pdf: Verdict; credential: Verdict } }
 }
 
 export interface ApplicationReads {
   getApplication(id: string): Promise<Application | undefined>
   listApplicationEvents(applicationId: string): Promise<ApplicationEvent[]>
+  /** The application a licence was issued for here, if any. */
+  findApplicationByLicence(licenceId: string): Promise<Application | undefined>
+  /** Every outbox message about the application: its forward, requests, events, collection. */
+  listApplicationMessages(applicationId: string): Promise<ApplicationMessage[]>
+  getCollection(applicationId: string): Promise<LicenceCollection | undefined>
+  /** Records one attempt of a collection job; a collection handed over already is left as it is. */
+  recordCollectionAttempt(applicationId: string, attempt: CollectionAttempt): Promise<void>
 }
 
 /** One database transaction: every write of one request happens inside one of these. */

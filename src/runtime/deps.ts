@@ -52,6 +52,11 @@ import { supervisionSender } from '../adapters/outbox/supervision-sender'
 import { partnerSender } from '../adapters/outbox/partner-sender'
 import { PARTNER_SCHEME } from '../core/outbox/partner-message'
 import { enqueueForward } from '../core/application/forwarding'
+import { enqueueEventForAcceptingRegion } from '../core/application/application-events'
+import { collectLicence, COLLECTION_SCHEME } from '../core/application/collection'
+import { partnerLicenceFetcher } from '../adapters/partner/licence-fetch'
+import { verifyCredential } from '../core/verification/verify-credential'
+import { verifyPdf, type PdfVerifierDeps } from '../core/verification/verify-pdf'
 import { createPgOutboxStore } from '../adapters/postgres/pg-outbox'
 import { createPgSupervisionStore } from '../adapters/postgres/pg-supervision-store'
 
@@ -200,8 +205,11 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
     region: config.region,
     licences,
     partnersAccepting: (matterCode, at) => matterDirectory.partnerMatters(at).filter((p) => p.matterCodes.includes(matterCode)).map((p) => p.region),
-    // An application accepted here for a partner is forwarded to it through the outbox.
-    onStep: (tx, application, event) => enqueueForward({ region: config.region, publicUrl: config.publicUrl, attestation }, tx, application, event),
+    // An application accepted here for a partner is forwarded to it, and every step taken here on one a partner accepted goes back to it, through the outbox.
+    onStep: async (tx, application, event) => {
+      await enqueueForward({ region: config.region, publicUrl: config.publicUrl, attestation }, tx, application, event)
+      await enqueueEventForAcceptingRegion({ region: config.region, publicUrl: config.publicUrl, attestation, newId: () => crypto.randomUUID() }, tx, application, event)
+    },
     afterStep: () => outbox.wake(),
   }
   const partnerStore = createPgPartnerStore(db)
@@ -218,7 +226,28 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
     await audit.append('partner_call', { ...call }, clock.now())
   }
   const client = createPartnerClient({ registry, trust: trustStore, signingKey, clock, fetch: fetcher, record: recordPartnerCall })
+  const verifier = { trust: trustStore, status }
+  const pdfVerifier: PdfVerifierDeps = {
+    trust: trustStore,
+    status,
+    gather: gatherPdfEvidence,
+    certificate: (signer, carried) => certificateTrust.evidence(signer, carried),
+    sealOf: (sha256) => sealRegistry.sealOf(sha256),
+    licenceQrAt: embeddedLicenceQr,
+  }
   outbox.registerSender(PARTNER_SCHEME, partnerSender(client))
+  outbox.registerSender(COLLECTION_SCHEME, (message) =>
+    collectLicence(
+      {
+        store,
+        clock,
+        fetchLicence: partnerLicenceFetcher(client),
+        verifyPdf: (pdf, at) => verifyPdf(pdfVerifier, pdf, { at }),
+        verifyCredential: (credential, at) => verifyCredential(verifier, credential, { at }),
+      },
+      message,
+    ),
+  )
   const agreements = createAgreements({
     store: createPgAgreementStore(db),
     client,
@@ -235,7 +264,6 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
   })
   await agreements.load()
 
-  const verifier = { trust: trustStore, status }
   const newId = () => crypto.randomUUID()
 
   const deps: AppDeps = {
@@ -261,14 +289,7 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
       chain: [pki['seal-ca'].certificate, pki.root.certificate].map((c) => new Uint8Array(c.rawData)),
       loadFont: parts.loadFont,
     }),
-    pdfVerifier: {
-      trust: trustStore,
-      status,
-      gather: gatherPdfEvidence,
-      certificate: (signer, carried) => certificateTrust.evidence(signer, carried),
-      sealOf: (sha256) => sealRegistry.sealOf(sha256),
-      licenceQrAt: embeddedLicenceQr,
-    },
+    pdfVerifier,
     trustAnchors,
     matterDirectory,
     applications,

@@ -372,6 +372,36 @@ CREATE TABLE licence_subscriptions (
 );
 `,
   },
+  {
+    id: '013_cross_region_applications',
+    sql: `
+-- 远程办理 → 异地受理: the accepting region keeps the handling region's timeline, each step with
+-- the handling region's signed statement of it (contracts/partner-api.md, "Application events").
+ALTER TABLE application_events ADD COLUMN statement text;
+-- What an outbox message is about (an application's id), so an application shows its messages.
+ALTER TABLE outbox_messages ADD COLUMN subject text;
+CREATE INDEX outbox_messages_subject ON outbox_messages (subject) WHERE subject IS NOT NULL;
+
+-- 异地领证: the licence the handling region issued for an application accepted here, fetched,
+-- verified with that region's trust list and kept here until it is handed over at the window.
+CREATE TABLE licence_collections (
+  application_id uuid PRIMARY KEY REFERENCES applications (id),
+  issuing_region text NOT NULL,
+  licence_id uuid NOT NULL,
+  licence_number text NOT NULL,
+  state text NOT NULL CHECK (state IN ('waiting', 'ready', 'failed', 'handed_over')),
+  pdf text,
+  credential text,
+  verification jsonb,
+  last_error text,
+  created_at timestamptz NOT NULL,
+  updated_at timestamptz NOT NULL,
+  ready_at timestamptz,
+  handed_over_at timestamptz,
+  handed_over_by text
+);
+`,
+  },
 ]
 
 export async function migrate(db: SqlClient): Promise<string[]> {

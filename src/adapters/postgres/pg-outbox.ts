@@ -21,9 +21,9 @@ export function outboxWrites(tx: SqlClient, now: () => Date): OutboxWrites {
     async enqueueMessage(message: NewOutboxMessage) {
       const at = now()
       await tx.query(
-        `INSERT INTO outbox_messages (id, topic, destination, headers, body, created_at, next_attempt_at)
-         VALUES ($1, $2, $3, $4::jsonb, $5, $6, $6)`,
-        [message.id, message.topic, message.destination, JSON.stringify(message.headers), message.body, at],
+        `INSERT INTO outbox_messages (id, topic, destination, headers, body, created_at, next_attempt_at, subject)
+         VALUES ($1, $2, $3, $4::jsonb, $5, $6, $6, $7)`,
+        [message.id, message.topic, message.destination, JSON.stringify(message.headers), message.body, at, message.subject ?? null],
       )
     },
   }

@@ -166,6 +166,19 @@ export async function createApplication(
   return result
 }
 
+/** The form and attachments after a supplement: checked whole against the matter, or its problems thrown. */
+export function supplemented(matter: Matter, current: Application, decision: Pick<DecisionRequest, 'form' | 'attachments'>): Pick<Application, 'form' | 'attachments'> {
+  const form = decision.form ?? current.form
+  const added = decision.attachments ?? []
+  const attachments = [...current.attachments.filter((a) => !added.some((b) => b.key === a.key)), ...added]
+  const problems: TongbanError[] = []
+  const formDetails = formProblems(matter, form)
+  if (formDetails.length > 0) problems.push(new ValidationError('invalid_form', `the form does not match the ${matter.name} schema`, formDetails))
+  problems.push(...attachmentProblems(matter, attachments, '/attachments'))
+  throwProblems(problems)
+  return { form, attachments }
+}
+
 /** Licence problems are reported where the decision carries them: under /licence. */
 function underLicence(error: unknown): never {
   if (error instanceof TongbanError && error.status === 422) {
@@ -184,14 +197,29 @@ function today(at: Date): string {
  * event, and for an approval the licence itself. A decision that does not apply in the current
  * state is a 409 and changes nothing.
  */
-export async function decide(deps: ApplicationServiceDeps, id: string, decision: DecisionRequest, actor: Actor): Promise<{ application: Application; licence?: Licence }> {
+export async function decide(
+  deps: ApplicationServiceDeps,
+  id: string,
+  decision: DecisionRequest,
+  actor: Actor,
+  options: { idempotency?: { scope: string; key: string; hash: string } } = {},
+): Promise<{ application: Application; licence?: Licence; replayed?: true }> {
   let issued: Licence | undefined
+  let replayed = false
+  const idempotency = options.idempotency
   const application = await deps.store.transaction(async (tx) => {
+    if (idempotency) {
+      const claim = await tx.claimIdempotencyKey(idempotency.scope, idempotency.key, idempotency.hash)
+      if (claim !== 'claimed') {
+        if (claim.requestHash !== idempotency.hash) throw new IdempotencyKeyReusedError('this request id was used for a different decision')
+        replayed = true
+        return (await tx.lockApplication(id)) as Application
+      }
+    }
     const current = await tx.lockApplication(id)
     if (!current) throw new NotFoundError('application_not_found', `no application ${id}`)
-    if (current.handlingRegion.code !== deps.region.code && decision.action !== 'withdraw') {
-      throw new InvalidTransitionError(`${current.handlingRegion.name} handles this application; only a withdrawal can be made here`)
-    }
+    // The handling region keeps the one timeline; steps asked for at the accepting window reach it as requests (partner-requests.ts).
+    if (current.handlingRegion.code !== deps.region.code) throw new InvalidTransitionError(`${current.handlingRegion.name} handles this application`)
     const rule = DECISIONS[decision.action]
     if (!rule.from.includes(current.status)) throw new InvalidTransitionError(`a ${current.status} application cannot take ${decision.action}`)
     const matter = findMatter(current.matterCode)
@@ -200,17 +228,10 @@ export async function decide(deps: ApplicationServiceDeps, id: string, decision:
     const next: Application = { ...current, sequence: current.sequence + 1, updatedAt: now }
     const detail: Record<string, unknown> = {}
     if (decision.action === 'supplement') {
-      const form = decision.form ?? current.form
-      const added = decision.attachments ?? []
-      const attachments = [...current.attachments.filter((a) => !added.some((b) => b.key === a.key)), ...added]
-      const problems: TongbanError[] = []
-      const formDetails = formProblems(matter, form)
-      if (formDetails.length > 0) problems.push(new ValidationError('invalid_form', `the form does not match the ${matter.name} schema`, formDetails))
-      problems.push(...attachmentProblems(matter, attachments, '/attachments'))
-      throwProblems(problems)
+      const { form, attachments } = supplemented(matter, current, decision)
       Object.assign(next, { form, attachments, status: current.resumeStatus ?? 'received', resumeStatus: null })
       if (decision.form) detail.form = 'replaced'
-      if (added.length > 0) detail.attachments = added
+      if (decision.attachments?.length) detail.attachments = decision.attachments
     } else if (decision.action === 'request-more') {
       Object.assign(next, { status: 'more_requested', resumeStatus: current.status })
       detail.missing = decision.missing ?? []
@@ -234,8 +255,10 @@ export async function decide(deps: ApplicationServiceDeps, id: string, decision:
     await tx.updateApplication(next)
     await tx.insertApplicationEvent(event)
     await deps.onStep?.(tx, next, event)
+    if (idempotency) await tx.completeIdempotencyKey(idempotency.scope, idempotency.key, 200, { id, sequence: next.sequence })
     return next
   })
+  if (replayed) return { application, replayed: true }
   if (issued) deps.licences.onLicenceChanged(issued)
   deps.afterStep?.()
   return { application, ...(issued ? { licence: issued } : {}) }

@@ -1,4 +1,5 @@
 import type { Holder } from '../licence/licence'
+import type { Indication, SubIndication } from '../verification/report'
 
 /**
  * An application (办件) for a matter. Its status is the state the newest event of its timeline
@@ -8,6 +9,8 @@ import type { Holder } from '../licence/licence'
 export type ApplicationStatus = 'received' | 'accepted' | 'in_review' | 'more_requested' | 'approved' | 'rejected' | 'withdrawn'
 
 export const FINAL_STATUSES: readonly ApplicationStatus[] = ['approved', 'rejected', 'withdrawn']
+
+export const APPLICATION_STATUSES: readonly ApplicationStatus[] = ['received', 'accepted', 'in_review', 'more_requested', ...FINAL_STATUSES]
 
 export type Applicant = Holder
 
@@ -58,6 +61,11 @@ export interface ApplicationEvent {
   /** What the step carried: the missing items asked for, the licence issued, the supplemented attachments. */
   detail: Record<string, unknown>
   at: Date
+  /**
+   * On the accepting region's copy of a step the handling region took: the handling region's
+   * signed statement of it (contracts/partner-api.md, "Application events"), kept as evidence.
+   */
+  statement?: string
 }
 
 export type DecisionAction = Exclude<ApplicationAction, 'submit'>
@@ -73,4 +81,36 @@ export const DECISIONS: Record<DecisionAction, { from: readonly ApplicationStatu
   approve: { from: ['in_review'], to: 'approved' },
   reject: { from: ['received', 'accepted', 'in_review', 'more_requested'], to: 'rejected' },
   withdraw: { from: OPEN, to: 'withdrawn' },
+}
+
+/**
+ * 异地领证: the licence the handling region issued for an application accepted here is fetched
+ * from it, verified here with its trust list, and kept until window staff hand it over
+ * (collection.ts).
+ */
+export type CollectionState = 'waiting' | 'ready' | 'failed' | 'handed_over'
+
+export interface Verdict {
+  indication: Indication
+  subIndication: SubIndication | null
+}
+
+export interface LicenceCollection {
+  applicationId: string
+  /** GB/T 2260 code of the region that issued the licence: the application's handling region. */
+  issuingRegion: string
+  licenceId: string
+  licenceNumber: string
+  state: CollectionState
+  /** The signed PDF as fetched, once verified. */
+  pdf: Uint8Array | null
+  /** The licence credential (compact JWS) as fetched, once verified. */
+  credential: string | null
+  verification: { pdf: Verdict; credential: Verdict } | null
+  lastError: string | null
+  createdAt: Date
+  updatedAt: Date
+  readyAt: Date | null
+  handedOverAt: Date | null
+  handedOverBy: string | null
 }

@@ -4,7 +4,8 @@ import type { Clock, JwsSigner, Store, StoreTransaction } from '../ports'
 import { requestHash } from '../request-hash'
 import type { Applicant, Application, ApplicationEvent, AttachmentRef, Region } from './application'
 import { contentProblems, throwProblems } from './application-service'
-import { signIdentityCheck, verifyIdentityCheck, type AttestationKeyOf } from './identity-check'
+import type { AttestationKeyOf } from '../partner/partner-statement'
+import { signIdentityCheck, verifyIdentityCheck } from './identity-check'
 import { findMatter } from './matters'
 
 /** 异地受理 → 远程办理: an application accepted here for a partner goes to it through the outbox (contracts/partner-api.md). */
@@ -59,7 +60,7 @@ export async function enqueueForward(deps: ForwardingDeps, tx: StoreTransaction,
     },
     identityCheck: await signIdentityCheck(deps.attestation, deps.publicUrl, application, event),
   }
-  await tx.enqueueMessage(partnerCallMessage({ id: application.id, topic: FORWARD_TOPIC, partner: application.handlingRegion.code, method: 'POST', path: FORWARD_PATH, body }))
+  await tx.enqueueMessage(partnerCallMessage({ id: application.id, topic: FORWARD_TOPIC, partner: application.handlingRegion.code, method: 'POST', path: FORWARD_PATH, body, subject: application.id }))
 }
 
 /** An application id that is taken here by another application (not a repeat of this forward). */

@@ -1,5 +1,5 @@
-import { compactVerify, decodeProtectedHeader } from 'jose'
 import { ValidationError } from '../errors'
+import { verifyPartnerStatement, type AttestationKeyOf } from '../partner/partner-statement'
 import type { JwsSigner } from '../ports'
 import type { Applicant, Application, ApplicationEvent, Region } from './application'
 
@@ -46,9 +46,6 @@ export async function signIdentityCheck(signer: JwsSigner, publicUrl: string, ap
   return signer.sign(claims, { typ: IDENTITY_CHECK_TYP })
 }
 
-/** Looks up a region's attestation-signer key by kid in the trust lists held. */
-export type AttestationKeyOf = (kid: string) => { region: string; publicKey: CryptoKey } | undefined
-
 /**
  * Checks a forwarded application's identity check: signed by an attestation key of the calling
  * region's trust list (not merely any region's), of the right type, for this region, about this
@@ -62,22 +59,9 @@ export async function verifyIdentityCheck(
   const refuse = (why: string): never => {
     throw new ValidationError('invalid_identity_check', `the identity check is not valid: ${why}`, [{ pointer: '/identityCheck', message: why }])
   }
-  let header: ReturnType<typeof decodeProtectedHeader>
-  try {
-    header = decodeProtectedHeader(jws)
-  } catch {
-    return refuse('not a compact JWS')
-  }
-  if (header.typ !== IDENTITY_CHECK_TYP) refuse(`typ must be ${IDENTITY_CHECK_TYP}`)
-  const key = typeof header.kid === 'string' ? keyOf(header.kid) : undefined
-  if (!key || key.region !== expected.caller) refuse(`not signed by an attestation-signer key of ${expected.caller}'s trust list`)
-  let claims: IdentityCheckClaims
-  try {
-    const { payload } = await compactVerify(jws, (key as { publicKey: CryptoKey }).publicKey, { algorithms: ['ES256'] })
-    claims = JSON.parse(new TextDecoder().decode(payload)) as IdentityCheckClaims
-  } catch {
-    return refuse('the signature does not verify')
-  }
+  const verified = await verifyPartnerStatement<IdentityCheckClaims>(jws, IDENTITY_CHECK_TYP, expected.caller, keyOf)
+  if (!verified.ok) return refuse(verified.why)
+  const claims = verified.claims
   if (claims.region?.code !== expected.caller) refuse(`it is not ${expected.caller}'s statement`)
   if (claims.aud !== expected.audience) refuse(`it is addressed to ${String(claims.aud)}, not ${expected.audience}`)
   if (claims.applicationId !== expected.applicationId) refuse('it is about another application')

@@ -18,6 +18,8 @@ export interface NewOutboxMessage {
   destination: string
   headers: Record<string, string>
   body: string
+  /** What the message is about (an application's id), so that its messages can be listed with it. */
+  subject?: string
 }
 
 export interface OutboxMessage extends NewOutboxMessage {

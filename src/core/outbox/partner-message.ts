@@ -22,8 +22,9 @@ export function partnerOfDestination(destination: string): string | undefined {
  * the call goes to the base URL of the partner's trust list as it is when it is sent, signed
  * with the partner-auth key in use then (a message may wait through a key rotation).
  */
-export function partnerCallMessage(call: { id: string; topic: string; partner: string; method: string; path: string; body: unknown }): NewOutboxMessage {
+export function partnerCallMessage(call: { id: string; topic: string; partner: string; method: string; path: string; body: unknown; subject?: string }): NewOutboxMessage {
   return {
+    ...(call.subject !== undefined ? { subject: call.subject } : {}),
     id: call.id,
     topic: call.topic,
     destination: partnerDestination(call.partner),

@@ -1,8 +1,12 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Application, ApplicationEvent } from '../../core/application/application'
 import { createApplication, decide } from '../../core/application/application-service'
+import { handOver } from '../../core/application/collection'
+import type { LicenceCollection } from '../../core/application/application'
+import { requestOfHandlingRegion } from '../../core/application/partner-requests'
+import type { ApplicationMessage } from '../../core/ports'
 import { findMatter } from '../../core/application/matters'
-import { InvalidRequestError, NotFoundError } from '../../core/errors'
+import { InvalidRequestError, InvalidTransitionError, NotFoundError } from '../../core/errors'
 import type { AppDeps } from '../deps'
 import { requireAdmin, type AuthVariables } from '../middleware/auth'
 import { noStore } from '../middleware/no-store'
@@ -74,6 +78,34 @@ const EventSchema = z.object({
   reason: z.string().nullable(),
   detail: z.record(z.string(), z.unknown()),
   at: z.string(),
+  statement: z.string().optional().openapi({ description: 'On the accepting region’s copy of a step the handling region took: its signed statement (typ tongban-application-event+jwt)' }),
+})
+
+const VerdictSchema = z.object({ indication: z.string(), subIndication: z.string().nullable() })
+
+const CollectionSchema = z
+  .object({
+    state: z.enum(['waiting', 'ready', 'failed', 'handed_over']),
+    licence: z.object({ id: z.string(), number: z.string(), issuingRegion: z.string() }),
+    verification: z.object({ pdf: VerdictSchema, credential: VerdictSchema }).nullable(),
+    pdf: z.string().nullable().openapi({ description: 'Where window staff download the verified PDF, once ready' }),
+    credential: z.string().nullable(),
+    lastError: z.string().nullable(),
+    readyAt: z.string().nullable(),
+    handedOverAt: z.string().nullable(),
+    handedOverBy: z.string().nullable(),
+  })
+  .openapi('LicenceCollection')
+
+const MessageSchema = z.object({
+  id: z.string(),
+  topic: z.string(),
+  destination: z.string(),
+  state: z.enum(['pending', 'delivered', 'abandoned']),
+  attempts: z.number().int(),
+  lastError: z.string().nullable(),
+  createdAt: z.string(),
+  deliveredAt: z.string().nullable(),
 })
 
 export const ApplicationSchema = z
@@ -90,14 +122,47 @@ export const ApplicationSchema = z
     createdAt: z.string(),
     updatedAt: z.string(),
     timeline: z.array(EventSchema),
+    collection: CollectionSchema.nullable().openapi({ description: '异地领证: the licence the handling region issued, as collected here' }),
+    messages: z.array(MessageSchema).openapi({ description: 'Messages about the application to other regions (forward, requests, events) and their delivery' }),
   })
   .openapi('Application')
 
 export function eventView(event: ApplicationEvent) {
-  return { sequence: event.sequence, action: event.action, from: event.from, to: event.to, actor: event.actor, reason: event.reason, detail: event.detail, at: event.at.toISOString() }
+  return {
+    sequence: event.sequence,
+    action: event.action,
+    from: event.from,
+    to: event.to,
+    actor: event.actor,
+    reason: event.reason,
+    detail: event.detail,
+    at: event.at.toISOString(),
+    ...(event.statement !== undefined ? { statement: event.statement } : {}),
+  }
 }
 
-export function applicationView(application: Application, timeline: ApplicationEvent[]) {
+const iso = (date: Date | null) => date?.toISOString() ?? null
+
+function collectionView(c: LicenceCollection) {
+  const held = c.state === 'ready' || c.state === 'handed_over'
+  return {
+    state: c.state,
+    licence: { id: c.licenceId, number: c.licenceNumber, issuingRegion: c.issuingRegion },
+    verification: c.verification,
+    pdf: held ? `/v1/applications/${c.applicationId}/collection/pdf` : null,
+    credential: held ? c.credential : null,
+    lastError: c.lastError,
+    readyAt: iso(c.readyAt),
+    handedOverAt: iso(c.handedOverAt),
+    handedOverBy: c.handedOverBy,
+  }
+}
+
+function messageView(m: ApplicationMessage) {
+  return { id: m.id, topic: m.topic, destination: m.destination, state: m.state, attempts: m.attempts, lastError: m.lastError, createdAt: m.createdAt.toISOString(), deliveredAt: iso(m.deliveredAt) }
+}
+
+export function applicationView(application: Application, timeline: ApplicationEvent[], related: { collection?: LicenceCollection | undefined; messages?: ApplicationMessage[] } = {}) {
   return {
     id: application.id,
     matter: { code: application.matterCode, name: findMatter(application.matterCode)?.name ?? application.matterCode },
@@ -111,6 +176,8 @@ export function applicationView(application: Application, timeline: ApplicationE
     createdAt: application.createdAt.toISOString(),
     updatedAt: application.updatedAt.toISOString(),
     timeline: timeline.map(eventView),
+    collection: related.collection ? collectionView(related.collection) : null,
+    messages: (related.messages ?? []).map(messageView),
   }
 }
 
@@ -124,7 +191,8 @@ export function applicationRoutes(deps: AppDeps, hook: Hook) {
   async function view(id: string) {
     const application = await deps.store.getApplication(id)
     if (!application) throw new NotFoundError('application_not_found', `no application ${id}`)
-    return applicationView(application, await deps.store.listApplicationEvents(id))
+    const [timeline, collection, messages] = await Promise.all([deps.store.listApplicationEvents(id), deps.store.getCollection(id), deps.store.listApplicationMessages(id)])
+    return applicationView(application, timeline, { collection, messages })
   }
 
   app.openapi(
@@ -175,18 +243,62 @@ export function applicationRoutes(deps: AppDeps, hook: Hook) {
       summary: 'Take a decision: accept, review, request-more, supplement, approve (issues the licence), reject, withdraw',
       security: bearer,
       request: { params: IdParam, body: { content: { 'application/json': { schema: DecisionSchema } }, required: true } },
+      description:
+        'On an application another region handles, only withdraw and supplement can be taken here: they are sent to the handling region (202, the request in `messages`), and the status changes when its event comes back.',
       responses: {
         200: {
           description: 'The application after the decision, and the licence an approval issued',
           content: { 'application/json': { schema: ApplicationSchema.extend({ issuedLicence: LicenceSchema.pick({ id: true, number: true }).optional() }) } },
         },
+        202: { description: 'Sent to the handling region', content: { 'application/json': { schema: ApplicationSchema.extend({ requestId: z.string() }) } } },
         ...problems(400, 401, 404, 409, 415, 422),
       },
     }),
     async (c) => {
       const id = c.req.valid('param').id
+      const application = await deps.store.getApplication(id)
+      if (application && application.handlingRegion.code !== deps.region.code) {
+        const { requestId } = await requestOfHandlingRegion(deps.applications, id, c.req.valid('json'), c.get('actor'))
+        return c.json({ ...(await view(id)), requestId }, 202)
+      }
       const { licence } = await decide(deps.applications, id, c.req.valid('json'), c.get('actor'))
       return c.json({ ...(await view(id)), ...(licence ? { issuedLicence: { id: licence.id, number: licence.number } } : {}) }, 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/applications/{id}/collection/pdf',
+      tags: ['applications'],
+      summary: '异地领证: the licence PDF the handling region issued, as fetched and verified here, to hand over at the window',
+      security: bearer,
+      request: { params: IdParam },
+      responses: { 200: { description: 'PDF', content: { 'application/pdf': { schema: z.string().openapi({ format: 'binary' }) } } }, ...problems(401, 404, 409) },
+    }),
+    async (c) => {
+      const id = c.req.valid('param').id
+      const collection = await deps.store.getCollection(id)
+      if (!collection) throw new NotFoundError('collection_not_found', `no licence is being collected for application ${id}`)
+      if (!collection.pdf || (collection.state !== 'ready' && collection.state !== 'handed_over')) throw new InvalidTransitionError(`the licence is ${collection.state}, not ready`)
+      return c.body(collection.pdf as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/pdf', 'content-disposition': `attachment; filename="${collection.licenceNumber}.pdf"` })
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/applications/{id}/collection/hand-over',
+      tags: ['applications'],
+      summary: '领证: record that the collected licence was handed over to the applicant at this window',
+      security: bearer,
+      request: { params: IdParam },
+      responses: { 200: { description: 'The application, its licence handed over', content: { 'application/json': { schema: ApplicationSchema } } }, ...problems(401, 404, 409) },
+    }),
+    async (c) => {
+      const id = c.req.valid('param').id
+      await handOver(deps.applications, id, c.get('actor').id)
+      return c.json(await view(id), 200)
     },
   )
   return app

@@ -3,6 +3,10 @@ import { verifyForPartner } from '../../core/partner/partner-verify'
 import { GeneralJwsSchema } from './agreements'
 import { AttachmentSchema, RegionSchema } from './applications'
 import { receiveForward } from '../../core/application/forwarding'
+import { receiveApplicationEvent } from '../../core/application/application-events'
+import { licenceForPickup } from '../../core/application/licence-pickup'
+import { REQUESTABLE_ACTIONS, takeRequestedDecision } from '../../core/application/partner-requests'
+import type { AttestationKeyOf } from '../../core/partner/partner-statement'
 import { HolderSchema } from '../schemas'
 import type { AppDeps } from '../deps'
 import { partnerAuth, requireAgreement, type PartnerVariables } from '../middleware/partner-auth'
@@ -45,10 +49,29 @@ export const ForwardRequestSchema = z
   .strict()
   .openapi('ForwardedApplication')
 
+export const DecisionRequestSchema = z
+  .object({
+    requestId: z.uuid().openapi({ description: 'Stable across deliveries: the step is taken once under it' }),
+    action: z.enum(REQUESTABLE_ACTIONS),
+    reason: z.string().trim().min(1).max(1000).optional(),
+    form: z.record(z.string(), z.unknown()).optional(),
+    attachments: z.array(AttachmentSchema).max(50).optional(),
+    actor: z.string().min(1).max(200).openapi({ description: 'Who took the request at the accepting window' }),
+    at: z.string().max(40),
+  })
+  .strict()
+  .openapi('DecisionRequest')
+
+const IdParam = z.object({ id: z.string().max(64).openapi({ param: { name: 'id', in: 'path' } }) })
+
 /** The partner API: every route behind the RFC 9421 door, and those that act on an agreement behind it too. */
 export function partnerApiRoutes(deps: AppDeps, hook: Hook) {
   const app = new OpenAPIHono<{ Variables: PartnerVariables & { agreement: { id: string } } }>({ defaultHook: hook })
   app.use('/v1/partner/*', partnerAuth(deps.partners, deps.publicUrl, (error) => deps.log.error({ err: error }, 'unhandled error in the partner API')))
+  const attestationKeyOf: AttestationKeyOf = (kid) => {
+    const key = deps.partners.trust.findRegionKey(kid, 'attestation-signer')
+    return key ? { region: key.region.code, publicKey: key.publicKey } : undefined
+  }
 
   app.openapi(
     createRoute({
@@ -100,16 +123,92 @@ export function partnerApiRoutes(deps: AppDeps, hook: Hook) {
           clock: deps.clock,
           region: deps.region,
           mattersAcceptedBy: (partner, at) => deps.agreements.mattersAcceptedBy(partner, at),
-          attestationKeyOf: (kid) => {
-            const key = deps.partners.trust.findRegionKey(kid, 'attestation-signer')
-            return key ? { region: key.region.code, publicKey: key.publicKey } : undefined
-          },
+          attestationKeyOf,
         },
         c.get('partner').code,
         c.req.valid('json'),
       )
       if (result.replayed) c.header('Idempotent-Replayed', 'true')
       return c.json(result.body, 201)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/partner/applications/{id}/decisions',
+      middleware: [requireAgreement(deps.partners)] as const,
+      tags: ['partner'],
+      summary: 'The accepting region asks for a step taken at its window (withdraw, supplement) on an application it forwarded; taken once per request id',
+      request: { params: IdParam, body: { content: { 'application/json': { schema: DecisionRequestSchema } }, required: true } },
+      responses: {
+        200: { description: 'The step was taken (or had been, under this request id)', content: { 'application/json': { schema: z.object({ id: z.string(), status: z.string(), sequence: z.number() }) } } },
+        ...problems(400, 401, 403, 404, 409, 422, 429),
+      },
+    }),
+    async (c) => c.json(await takeRequestedDecision(deps.applications, c.get('partner').code, c.req.valid('param').id, c.req.valid('json')), 200),
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/partner/events',
+      middleware: [requireAgreement(deps.partners)] as const,
+      tags: ['partner'],
+      summary: 'The handling region tells the accepting region of a step it took on an application (远程办理 → 异地受理); kept once per sequence number',
+      request: {
+        body: {
+          content: { 'application/json': { schema: z.object({ event: z.string().min(1).max(65_536).openapi({ description: 'Compact JWS, typ tongban-application-event+jwt, by the caller’s attestation-signer key' }) }).strict() } },
+          required: true,
+        },
+      },
+      responses: {
+        200: {
+          description: 'Kept (or held already: duplicate true); status is the application’s here after it',
+          content: { 'application/json': { schema: z.object({ applicationId: z.string(), sequence: z.number(), status: z.string(), duplicate: z.boolean() }) } },
+        },
+        ...problems(400, 401, 403, 404, 409, 422, 429),
+      },
+    }),
+    async (c) => {
+      const received = await receiveApplicationEvent({ ...deps.applications, attestationKeyOf }, c.get('partner').code, c.req.valid('json').event)
+      // An approval enqueued the licence's collection: start it now rather than at the next tick.
+      if (!received.duplicate) deps.applications.afterStep?.()
+      return c.json(received, 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/partner/licences/{id}/pdf',
+      middleware: [requireAgreement(deps.partners)] as const,
+      tags: ['partner'],
+      summary: 'The signed PDF of a licence issued here for an application the caller accepted (异地领证)',
+      request: { params: IdParam },
+      responses: { 200: { description: 'PDF', content: { 'application/pdf': { schema: z.string().openapi({ format: 'binary' }) } } }, ...problems(401, 403, 404, 429) },
+    }),
+    async (c) => {
+      const licence = await licenceForPickup(deps.store, c.get('partner').code, c.req.valid('param').id)
+      const pdf = await deps.licenceDocuments.render(licence)
+      return c.body(pdf as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/pdf', 'cache-control': 'no-store' })
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/partner/licences/{id}/credential',
+      middleware: [requireAgreement(deps.partners)] as const,
+      tags: ['partner'],
+      summary: 'The credential of a licence issued here for an application the caller accepted (异地领证)',
+      request: { params: IdParam },
+      responses: { 200: { description: 'The licence credential', content: { 'application/json': { schema: z.object({ credential: z.string() }) } } }, ...problems(401, 403, 404, 429) },
+    }),
+    async (c) => {
+      const licence = await licenceForPickup(deps.store, c.get('partner').code, c.req.valid('param').id)
+      c.header('cache-control', 'no-store')
+      return c.json({ credential: licence.credential }, 200)
     },
   )
 
