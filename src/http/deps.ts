@@ -59,6 +59,8 @@ export interface PartnerDeps {
   scope: PartnerScope
   limiter: RateLimiter
   record(call: PartnerCallRecord): Promise<void>
+  /** Outbox counts per destination (`partner:<code>`): forwards, requests and events waiting for each partner. */
+  deliveries(): Promise<Map<string, OutboxDeliveryCounts>>
 }
 
 /** Holders, the banks they show licences to, and consents (docs/holders.md). */
@@ -72,12 +74,20 @@ export interface HolderDeps {
   licencesOf(holderKey: string): Promise<Licence[]>
 }
 
+export interface OutboxDeliveryCounts {
+  pending: number
+  delivered: number
+  abandoned: number
+  lastError: string | null
+  lastDeliveredAt: Date | null
+}
+
 /** 审管联动: the registered supervision systems, the nonces of their signed calls, how delivery of their events stands. */
 export interface SupervisionDeps {
   systems: SupervisionSystemStore
   nonces: NonceStore
   /** Outbox counts per destination (`supervision:<id>`). */
-  deliveries(): Promise<Map<string, { pending: number; delivered: number; abandoned: number; lastError: string | null; lastDeliveredAt: Date | null }>>
+  deliveries(): Promise<Map<string, OutboxDeliveryCounts>>
 }
 
 /** Everything the HTTP app needs, built by a runtime entry (Node or Workers). */

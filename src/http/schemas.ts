@@ -1,3 +1,4 @@
+import type { OutboxDeliveryCounts } from './deps'
 import { z } from '@hono/zod-openapi'
 
 /** Request and response schemas: they validate at the edge and generate GET /openapi.json. */
@@ -126,3 +127,17 @@ export const VerificationReportSchema = z
       .nullable(),
   })
   .openapi('VerificationReport')
+
+/** How delivery of the outbox's messages to one destination stands (src/adapters/postgres/pg-outbox.ts). */
+export const DeliverySchema = z.object({
+  pending: z.number().int().openapi({ description: 'Messages waiting for delivery (retried with backoff)' }),
+  delivered: z.number().int(),
+  abandoned: z.number().int().openapi({ description: 'Messages the destination refused for good' }),
+  lastError: z.string().nullable().openapi({ description: 'The last delivery failure, if any' }),
+  lastDeliveredAt: z.string().nullable(),
+})
+
+export function deliveryView(counts: OutboxDeliveryCounts | undefined) {
+  if (!counts) return { pending: 0, delivered: 0, abandoned: 0, lastError: null, lastDeliveredAt: null }
+  return { ...counts, lastDeliveredAt: counts.lastDeliveredAt?.toISOString() ?? null }
+}

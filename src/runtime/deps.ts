@@ -304,6 +304,7 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
       scope: agreements.scope,
       limiter: new RateLimiter(),
       record: recordPartnerCall,
+      deliveries: () => outboxStore.countsByDestination(`${PARTNER_SCHEME}:`),
     },
     agreements,
     audit,

@@ -3,7 +3,8 @@ import { OutsideAgreementError } from '../../core/errors'
 import { partnerView } from '../../core/partner/partner'
 import type { AppDeps } from '../deps'
 import { requireAdmin, type AuthVariables } from '../middleware/auth'
-import { problems } from '../schemas'
+import { DeliverySchema, deliveryView, problems } from '../schemas'
+import { partnerDestination } from '../../core/outbox/partner-message'
 import type { Hook } from './hook'
 import { PartnerVerifyAnswerSchema, PartnerVerifyRequestSchema } from './partner-api'
 
@@ -19,6 +20,7 @@ const PartnerSchema = z
     refreshedAt: z.string().openapi({ description: 'When the trust list held now was accepted' }),
     lastAttemptAt: z.string(),
     lastProblem: z.string().nullable().openapi({ description: 'Why the last fetched trust list was refused (the good one is kept), or null' }),
+    delivery: DeliverySchema.optional().openapi({ description: 'Messages to the partner (forwards, requests, events): GET /v1/admin/partners only' }),
   })
   .openapi('Partner')
 
@@ -71,11 +73,14 @@ export function partnerAdminRoutes(deps: AppDeps, hook: Hook) {
       method: 'get',
       path: '/v1/admin/partners',
       tags: ['admin', 'partner'],
-      summary: 'The registered partners, their trust lists and the last refresh problem',
+      summary: 'The registered partners, their trust lists, the last refresh problem, and how delivery of messages to each stands',
       security: [{ bearerAuth: [] }],
       responses: { 200: { description: 'Partners', content: { 'application/json': { schema: z.object({ partners: z.array(PartnerSchema) }) } } }, ...problems(401) },
     }),
-    async (c) => c.json({ partners: (await deps.partners.registry.list()).map(view) }, 200),
+    async (c) => {
+      const [partners, counts] = await Promise.all([deps.partners.registry.list(), deps.partners.deliveries()])
+      return c.json({ partners: partners.map((partner) => ({ ...view(partner), delivery: deliveryView(counts.get(partnerDestination(partner.code))) })) }, 200)
+    },
   )
 
   app.openapi(

@@ -5,7 +5,7 @@ import { supervisionDestination, type SupervisionSystem } from '../../core/super
 import type { AppDeps } from '../deps'
 import { requireAdmin, type AuthVariables } from '../middleware/auth'
 import { supervisionAuth, type SupervisionVariables } from '../middleware/supervision-auth'
-import { problems } from '../schemas'
+import { DeliverySchema, deliveryView, problems } from '../schemas'
 import type { Hook } from './hook'
 
 const WebhookUrl = z
@@ -17,14 +17,6 @@ const PublicJwk = z
   .object({ kty: z.string(), crv: z.string().optional(), x: z.string().optional(), y: z.string().optional() })
   .catchall(z.unknown())
   .openapi({ description: 'The system’s P-256 public key (JWK) for its signed calls; public members only', example: { kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0' } })
-
-const DeliverySchema = z.object({
-  pending: z.number().int().openapi({ description: 'Events waiting for delivery (retried with backoff)' }),
-  delivered: z.number().int(),
-  abandoned: z.number().int(),
-  lastError: z.string().nullable().openapi({ description: 'The last delivery failure, if any' }),
-  lastDeliveredAt: z.string().nullable(),
-})
 
 const SupervisionSystemSchema = z
   .object({
@@ -98,16 +90,7 @@ export function supervisionRoutes(deps: AppDeps, hook: Hook) {
     }),
     async (c) => {
       const [systems, counts] = await Promise.all([deps.supervision.systems.list(), deps.supervision.deliveries()])
-      const none = { pending: 0, delivered: 0, abandoned: 0, lastError: null, lastDeliveredAt: null }
-      return c.json(
-        {
-          systems: systems.map((system) => {
-            const delivery = counts.get(supervisionDestination(system.id))
-            return { ...view(system), delivery: delivery ? { ...delivery, lastDeliveredAt: delivery.lastDeliveredAt?.toISOString() ?? null } : none }
-          }),
-        },
-        200,
-      )
+      return c.json({ systems: systems.map((system) => ({ ...view(system), delivery: deliveryView(counts.get(supervisionDestination(system.id))) })) }, 200)
     },
   )
 

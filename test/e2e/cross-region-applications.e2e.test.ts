@@ -1,0 +1,172 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { establishmentForLonggang } from '../support/applications'
+import { agreedPart, approval } from '../support/cross-region'
+import { must, startPartneredRegions } from '../support/partnered-processes'
+import { call, type RegionProcess } from '../support/region-process'
+
+/**
+ * 异地受理、远程办理 between two real region processes on 127.0.0.1, each on its own database,
+ * with their partners stopped, killed and restarted in the middle: nothing is lost, nothing is
+ * taken twice, and both sides end with the same timeline.
+ */
+const database = process.env.DATABASE_URL ? 'postgresql' : 'pglite'
+// Retries come quickly, so a region that is back is reached within seconds.
+const env = { OUTBOX_RETRY_BASE_S: '1', OUTBOX_RETRY_CAP_S: '2' }
+let gz: RegionProcess
+let lg: RegionProcess
+
+beforeAll(async () => {
+  ;({ gz, lg } = await startPartneredRegions({
+    terms: { rateLimit: { requests: 1_000_000, perSeconds: 60 } },
+    gz: { database, env },
+    lg: { database, env },
+  }))
+}, 300_000)
+afterAll(async () => {
+  await Promise.all([gz?.destroy(), lg?.destroy()])
+})
+
+interface View {
+  id: string
+  status: string
+  timeline: Array<Record<string, unknown> & { sequence: number; action: string }>
+  collection: { state: string; verification: unknown; lastError: string | null } | null
+  messages: Array<{ topic: string; state: string; attempts: number; lastError: string | null }>
+}
+
+const view = async (region: RegionProcess, id: string): Promise<View | undefined> => {
+  const answer = await call(region, 'GET', `/v1/applications/${id}`)
+  return answer.status === 200 ? (answer.body as unknown as View) : undefined
+}
+
+/** Polls until `done` holds, at most `ms`; says what was last seen when it never does. */
+async function until<T>(what: string, probe: () => Promise<T>, done: (value: T) => boolean, ms = 90_000): Promise<T> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const value = await probe()
+    if (done(value)) return value
+    if (Date.now() > deadline) throw new Error(`${what}: not so after ${ms} ms; last seen ${JSON.stringify(value).slice(0, 2000)}`)
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+}
+
+/** How delivery of 赣州's messages to 龙岗 stands (GET /v1/admin/partners). */
+async function toLonggang(): Promise<{ pending: number; delivered: number; abandoned: number }> {
+  const partners = (await must(call(gz, 'GET', '/v1/admin/partners'), 200, 'listing 赣州’s partners')).partners as Array<{ code: string; delivery: { pending: number; delivered: number; abandoned: number } }>
+  return partners.find((p) => p.code === '440307')?.delivery as { pending: number; delivered: number; abandoned: number }
+}
+
+const accept = async (n: number) => (await must(call(gz, 'POST', '/v1/applications', { json: establishmentForLonggang({ form: { ...establishmentForLonggang().form, enterpriseName: `龙岗通办${n}科技有限公司` } }) }), 201, 'accepting at 赣州')).id as string
+const decide = (id: string, decision: Record<string, unknown>) => must(call(lg, 'POST', `/v1/applications/${id}/decisions`, { json: decision }), 200, `${String(decision.action)} at 龙岗`)
+
+/** Both regions hold the application with the same status and timeline; returns 赣州's view. */
+async function agreeOn(id: string): Promise<View> {
+  return until(
+    `赣州 and 龙岗 agree on ${id}`,
+    async () => [await view(gz, id), await view(lg, id)] as const,
+    ([here, there]) => !!here && !!there && here.status === there.status && JSON.stringify(here.timeline.map(agreedPart)) === JSON.stringify(there.timeline.map(agreedPart)),
+  ).then(([here]) => here as View)
+}
+
+describe('the handling region stopped and restarted mid-flow', () => {
+  it('loses nothing and takes nothing twice: both sides end in the same states, and approved licences are collected', async () => {
+    const first = await Promise.all([1, 2, 3, 4].map(accept))
+    await until('龙岗 holds the first four', () => Promise.all(first.map((id) => view(lg, id))), (views) => views.every(Boolean))
+    for (const id of first) await decide(id, { action: 'accept' })
+
+    await lg.stop()
+    const second = await Promise.all([5, 6, 7].map(accept))
+    // A withdrawal asked at 赣州's window while 龙岗 is down waits in 赣州's outbox.
+    expect((await call(gz, 'POST', `/v1/applications/${first[3]}/decisions`, { json: { action: 'withdraw', reason: '申请人撤回' } })).status).toBe(202)
+    await lg.start()
+
+    await until('龙岗 holds all seven', () => Promise.all([...first, ...second].map((id) => view(lg, id))), (views) => views.every(Boolean))
+    await decide(first[0] as string, { action: 'review' })
+    await decide(first[0] as string, approval(700))
+    await decide(first[1] as string, { action: 'reject', reason: '名称不符合规定' })
+    // 赣州 goes down while 龙岗 keeps deciding: these events wait in 龙岗's outbox.
+    await gz.stop()
+    await decide(second[0] as string, { action: 'accept' })
+    await decide(second[0] as string, { action: 'review' })
+    await decide(second[0] as string, approval(701))
+    await decide(second[1] as string, { action: 'request-more', missing: ['股东身份证明'] })
+    await gz.start()
+
+    const expected: Record<string, string> = {
+      [first[0] as string]: 'approved',
+      [first[1] as string]: 'rejected',
+      [first[2] as string]: 'accepted',
+      [first[3] as string]: 'withdrawn',
+      [second[0] as string]: 'approved',
+      [second[1] as string]: 'more_requested',
+      [second[2] as string]: 'received',
+    }
+    for (const [id, status] of Object.entries(expected)) {
+      const here = await agreeOn(id)
+      expect(here.status, id).toBe(status)
+      // Each step once, numbered without gaps, on both sides.
+      expect(here.timeline.map((e) => e.sequence)).toEqual(here.timeline.map((_, i) => i + 1))
+      expect(here.timeline.filter((e) => e.action === 'submit')).toHaveLength(1)
+    }
+    for (const id of [first[0], second[0]] as string[]) {
+      const collected = await until(`赣州 collects the licence of ${id}`, () => view(gz, id), (v) => v?.collection?.state === 'ready')
+      expect(collected?.collection).toMatchObject({ verification: { pdf: { indication: 'TOTAL_PASSED' }, credential: { indication: 'TOTAL_PASSED' } } })
+    }
+    // Nothing 赣州 sent was given up on.
+    for (const id of Object.keys(expected)) expect((await view(gz, id))?.messages.every((m) => m.state === 'delivered'), id).toBe(true)
+  }, 300_000)
+})
+
+describe('a crash between writing a decision and sending its event', () => {
+  it('sends the event after the handling region is restarted', async () => {
+    const id = await accept(710)
+    await until('龙岗 holds it', () => view(lg, id), Boolean)
+    // 赣州 is down, so 龙岗 can write the approval but not send its events; then 龙岗 crashes.
+    await gz.stop()
+    await decide(id, { action: 'accept' })
+    await decide(id, { action: 'review' })
+    await decide(id, approval(710))
+    await lg.kill()
+    await gz.start()
+    expect((await view(gz, id))?.status).toBe('received')
+
+    await lg.start()
+    const here = await agreeOn(id)
+    expect(here.status).toBe('approved')
+    expect(here.timeline.map((e) => e.action)).toEqual(['submit', 'accept', 'review', 'approve'])
+    await until('赣州 collects the licence', () => view(gz, id), (v) => v?.collection?.state === 'ready')
+  }, 300_000)
+})
+
+describe('1,000 applications forwarded while the handling region restarts once', () => {
+  it('all arrive, each exactly once', async () => {
+    const count = 1000
+    const deliveredBefore = (await toLonggang()).delivered
+    const ids: string[] = []
+    let next = 0
+    let restarted: Promise<void> | undefined
+    // Eight window clerks at 赣州; 龙岗 is restarted when about a third have been accepted.
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (next < count) {
+          const n = next++
+          ids.push(await accept(10_000 + n))
+          if (ids.length === Math.floor(count / 3)) restarted = lg.stop().then(() => lg.start())
+        }
+      }),
+    )
+    await restarted
+    expect(new Set(ids).size).toBe(count)
+
+    const delivery = await until('赣州 has delivered every forward', toLonggang, (d) => d.pending === 0 && d.delivered - deliveredBefore >= count, 240_000)
+    expect(delivery).toMatchObject({ delivered: deliveredBefore + count, abandoned: 0 })
+    const forwards = await Promise.all(ids.map(async (id) => (await view(gz, id))?.messages.find((m) => m.topic === 'application.forward')))
+    expect(forwards.every((m) => m?.state === 'delivered')).toBe(true)
+    // The restart did interrupt forwarding: some forwards needed more than one attempt.
+    expect(forwards.filter((m) => (m?.attempts ?? 0) > 1).length).toBeGreaterThan(0)
+    const there = await Promise.all(ids.map((id) => view(lg, id)))
+    expect(there.filter(Boolean)).toHaveLength(count)
+    // Once each: one application per id, holding one step, whatever the outbox delivered twice.
+    expect(there.every((v) => v?.timeline.length === 1 && v.timeline[0]?.action === 'submit')).toBe(true)
+  }, 400_000)
+})
