@@ -7,7 +7,7 @@ import { effectiveStatus, type Licence } from '../../core/licence/licence'
 import { findLicenceType } from '../../core/licence/licence-types'
 import { HOLDER_ID_NUMBER_FIELD } from '../../core/verification/disclosure'
 import type { AppDeps } from '../deps'
-import { holderConsents, ownLicence } from '../routes/holder'
+import { CreateConsentSchema, holderConsents, ownLicence } from '../routes/holder'
 import { licenceUseView, qrSvg } from '../routes/holder-views'
 import { readForm, text, texts } from './form'
 import { beijingTime, messages, pageLang, problemText, type Lang } from './i18n'
@@ -291,16 +291,21 @@ export function holderPage(deps: AppDeps) {
     const lang = pageLang(c)
     const { signedIn, form } = await signedInPost(c)
     if (!signedIn) return c.redirect('/holder', 303)
+    // The form is read into the API's request and held to the API's schema, so the page can ask for nothing the API would refuse.
+    const request = CreateConsentSchema.safeParse({
+      relyingParty: text(form, 'relyingParty'),
+      licences: texts(form, 'licences'),
+      purpose: text(form, 'purpose'),
+      fields: texts(form, 'fields'),
+      expiresInMinutes: EXPIRY_CHOICES.includes(Number(text(form, 'expiresInMinutes'))) ? Number(text(form, 'expiresInMinutes')) : 30,
+      maxUses: Math.min(100, Math.max(1, Math.floor(Number(text(form, 'maxUses')) || 1))),
+      statusUpdates: text(form, 'statusUpdates') === 'yes',
+    })
+    if (!request.success) {
+      return c.html(<HolderDashboard lang={lang} data={await dashboard(signedIn.holder, signedIn.token)} problem={messages(lang).consentFormIncomplete} />, 400)
+    }
     try {
-      const { consent, code, qrText } = await createConsent(deps.holders.consents, signedIn.holder, {
-        relyingParty: text(form, 'relyingParty'),
-        licences: texts(form, 'licences').slice(0, 10),
-        purpose: text(form, 'purpose').slice(0, 64),
-        fields: texts(form, 'fields').slice(0, 50),
-        expiresInMinutes: EXPIRY_CHOICES.includes(Number(text(form, 'expiresInMinutes'))) ? Number(text(form, 'expiresInMinutes')) : 30,
-        maxUses: Math.min(100, Math.max(1, Math.floor(Number(text(form, 'maxUses')) || 1))),
-        statusUpdates: text(form, 'statusUpdates') === 'yes',
-      })
+      const { consent, code, qrText } = await createConsent(deps.holders.consents, signedIn.holder, request.data)
       const bank = await deps.holders.parties.parties.getRelyingParty(consent.relyingPartyId)
       const qr = `data:image/svg+xml;base64,${btoa(await qrSvg(qrText))}`
       const data = await dashboard(signedIn.holder, signedIn.token)
