@@ -13,7 +13,7 @@ import { readForm, text, texts } from './form'
 import { beijingTime, messages, pageLang, problemText, type Lang } from './i18n'
 import { Layout, ProblemNotice } from './layout'
 import { checkPagePost, csrfToken, endSession, sessionToken, startSession } from './page-security'
-import { statusName } from './report-view'
+import { statusName, verdictWord } from './report-view'
 
 const EXPIRY_CHOICES = [10, 30, 120, 1440, 7 * 1440]
 
@@ -215,15 +215,17 @@ function HolderDashboard(props: { lang: Lang; data: Dashboard; created?: { code:
               <th>{t.usedBy}</th>
               <th>{t.purpose}</th>
               <th>{t.licence}</th>
+              <th>{t.result}</th>
             </tr>
           </thead>
           <tbody>
             {data.uses.map((use) => (
-              <tr data-use={String(use.id)}>
-                <td>{beijingTime(use.at)}</td>
-                <td>{`${use.by.kind === 'partner' ? `${t.partner} ` : ''}${use.by.name}${use.by.branch ? ` ${use.by.branch}` : ''}`}</td>
-                <td>{use.purpose ?? ''}</td>
-                <td>{use.licence.type}</td>
+              <tr data-use={String(use.id)} data-indication={use.indication}>
+                <td data-label={t.usedAt}>{beijingTime(use.at)}</td>
+                <td data-label={t.usedBy}>{`${use.by.kind === 'partner' ? `${t.partner} ` : ''}${use.by.name}${use.by.branch ? ` ${use.by.branch}` : ''}`}</td>
+                <td data-label={t.purpose}>{use.purpose ?? ''}</td>
+                <td data-label={t.licence}>{use.licence.type}</td>
+                <td data-label={t.result}>{verdictWord(props.lang, use.indication)}</td>
               </tr>
             ))}
           </tbody>
