@@ -46,6 +46,21 @@ describe('holder and bank endpoints refuse other people and guessers', () => {
     await problem(await t.request('POST', '/v1/admin/holder-credentials', { json: { holder: { ...bob.holder, uscc: '91360702MA0000001X' } } }), 422, 'invalid_uscc')
   })
 
+  it('keeps a holder to their own consents and uses: another holder’s are neither listed nor withdrawable', async () => {
+    const alice = await licensedHolder(t, 210)
+    const bob = await licensedHolder(t, 211)
+    const bank = await registeredBank(t, '隔离测试支行')
+    const alices = await (await t.request('POST', '/v1/holder/consents', { token: alice.credential, json: consentRequest(bank.id, alice.licence.id, { maxUses: 2 }) })).json()
+    expect((await check(bank, alices.code)).status).toBe(200)
+
+    await problem(await t.request('POST', `/v1/holder/consents/${alices.id}/withdraw`, { token: bob.credential }), 404, 'consent_not_found')
+    expect(await (await t.request('GET', '/v1/holder/consents', { token: bob.credential })).json()).toEqual({ consents: [] })
+    expect(await (await t.request('GET', '/v1/holder/uses', { token: bob.credential })).json()).toEqual({ uses: [] })
+    const still = (await (await t.request('GET', '/v1/holder/consents', { token: alice.credential })).json()).consents
+    expect(still.map((c: { id: string; state: string }) => [c.id, c.state])).toEqual([[alices.id, 'active']])
+    expect((await (await t.request('GET', '/v1/holder/uses', { token: alice.credential })).json()).uses).toHaveLength(1)
+  })
+
   it('never lets a consent grant more than the bank is registered for, and stores nothing then', async () => {
     const alice = await licensedHolder(t, 203)
     const bank = await registeredBank(t, '范围测试支行', { 'business-licence': ['legalRepresentative'] })
