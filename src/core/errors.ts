@@ -29,6 +29,12 @@ export class MalformedJsonError extends TongbanError {
   readonly status = 400
 }
 
+/** A page form's body could not be read as the form it claims to be (a broken multipart body, a missing boundary). */
+export class MalformedFormError extends TongbanError {
+  readonly code = 'malformed_form'
+  readonly status = 400
+}
+
 export class InvalidRequestError extends TongbanError {
   readonly code = 'invalid_request'
   readonly status = 400

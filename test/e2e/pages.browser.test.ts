@@ -62,6 +62,7 @@ describe.skipIf(!hasChromium)('pages in a browser', () => {
     await holderPage.getByRole('button', { name: '生成授权码' }).click()
     const codeText = (await holderPage.getByTestId('consent-code').textContent()) ?? ''
     expect(codeText).toMatch(/^[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}$/)
+    expect(await overflowing(holderPage)).toEqual([])
     await holderPage.screenshot({ path: screenshotPath('holder-consent.png'), fullPage: true })
 
     // The QR code on the phone, read back from the rendered page as a counter scanner would.
@@ -97,11 +98,23 @@ describe.skipIf(!hasChromium)('pages in a browser', () => {
     const use = holderPage.locator('tr[data-use]').first()
     expect(await use.textContent()).toContain('中国工商银行 赣州章贡支行')
     expect(await use.textContent()).toContain('开户')
+    expect(await use.getAttribute('data-indication')).toBe('TOTAL_PASSED')
+    expect(await use.locator('td[data-label="结果"]').textContent()).toBe('有效')
+    expect(await overflowing(holderPage)).toEqual([])
     expect(await holderPage.locator('tr[data-consent]').first().getAttribute('data-state')).toBe('used_up')
     await holderPage.screenshot({ path: screenshotPath('holder-uses.png'), fullPage: true })
 
     await holderPage.getByRole('link', { name: 'English' }).click()
     expect(await holderPage.getByRole('heading', { name: 'Who checked my licences' }).isVisible()).toBe(true)
+    expect(await holderPage.locator('html').getAttribute('lang')).toBe('en')
+    expect(await holderPage.locator('tr[data-use] td[data-label="Result"]').first().textContent()).toBe('Valid')
+    expect(await overflowing(holderPage)).toEqual([])
+    // The teller's page in English at 360 px, and back in Chinese.
+    await teller.goto(`${server.base}/bank?lang=en`)
+    expect(await teller.getByLabel('Customer’s consent code').isVisible()).toBe(true)
+    expect(await overflowing(teller)).toEqual([])
+    await teller.goto(`${server.base}/bank?lang=zh`)
+    expect(await teller.getByLabel('客户授权码').isVisible()).toBe(true)
     await holderContext.close()
     await tellerContext.close()
   })
@@ -154,6 +167,7 @@ describe.skipIf(!hasChromium)('pages in a browser', () => {
     expect(await page.locator('.verdict').first().getAttribute('data-indication')).toBe('TOTAL_PASSED')
     expect(await page.getByRole('region', { name: '文件中的签名' }).textContent()).toContain('行政审批专用章')
     expect(await page.locator('#report').textContent()).toContain('赣州页面测试有限公司')
+    expect(await overflowing(page)).toEqual([])
     await page.screenshot({ path: screenshotPath('verify-pdf.png'), fullPage: true })
 
     // The QR code printed on the licence names /verify#qr=<payload>; the fragment never reaches the server, the page's script submits it.

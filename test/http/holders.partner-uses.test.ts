@@ -32,5 +32,13 @@ describe('a partner region’s check in the holder’s use log', () => {
       consent: null,
       indication: 'TOTAL_PASSED',
     })
+
+    // The holder page shows it too, named as a partner region.
+    const form = { token: null, body: new URLSearchParams({ credential }).toString(), headers: { 'sec-fetch-site': 'same-origin', 'content-type': 'application/x-www-form-urlencoded' } }
+    const cookie = ((await pair.lg.request('POST', '/holder/sign-in', form)).headers.get('set-cookie') ?? '').split(';')[0] as string
+    const page = await (await pair.lg.request('GET', '/holder', { token: null, headers: { cookie } })).text()
+    const row = /<tr data-use="\d+"[^>]*>(.*?)<\/tr>/.exec(page)?.[1]
+    expect(row).toContain('合作地区 赣州市')
+    expect(row).toContain('跨省通办受理核验')
   })
 })

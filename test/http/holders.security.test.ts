@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BANK_FAILURE_LIMIT, CODE_FAILURE_LIMIT } from '../../src/core/holder/bank-check'
 import { newConsentCode } from '../../src/core/holder/consent-code'
 import { createTestApp, ADMIN_TOKEN, type TestApp } from '../support/app'
+import { businessLicenceRequest } from '../support/fixtures'
 import { consentRequest, licensedHolder, registeredBank } from '../support/holders'
 
 /** Holders, banks and attackers: each sees only its own, guessing is stopped, refusals say nothing about the licence. */
@@ -46,6 +47,21 @@ describe('holder and bank endpoints refuse other people and guessers', () => {
     await problem(await t.request('POST', '/v1/admin/holder-credentials', { json: { holder: { ...bob.holder, uscc: '91360702MA0000001X' } } }), 422, 'invalid_uscc')
   })
 
+  it('keeps a holder to their own consents and uses: another holder’s are neither listed nor withdrawable', async () => {
+    const alice = await licensedHolder(t, 210)
+    const bob = await licensedHolder(t, 211)
+    const bank = await registeredBank(t, '隔离测试支行')
+    const alices = await (await t.request('POST', '/v1/holder/consents', { token: alice.credential, json: consentRequest(bank.id, alice.licence.id, { maxUses: 2 }) })).json()
+    expect((await check(bank, alices.code)).status).toBe(200)
+
+    await problem(await t.request('POST', `/v1/holder/consents/${alices.id}/withdraw`, { token: bob.credential }), 404, 'consent_not_found')
+    expect(await (await t.request('GET', '/v1/holder/consents', { token: bob.credential })).json()).toEqual({ consents: [] })
+    expect(await (await t.request('GET', '/v1/holder/uses', { token: bob.credential })).json()).toEqual({ uses: [] })
+    const still = (await (await t.request('GET', '/v1/holder/consents', { token: alice.credential })).json()).consents
+    expect(still.map((c: { id: string; state: string }) => [c.id, c.state])).toEqual([[alices.id, 'active']])
+    expect((await (await t.request('GET', '/v1/holder/uses', { token: alice.credential })).json()).uses).toHaveLength(1)
+  })
+
   it('never lets a consent grant more than the bank is registered for, and stores nothing then', async () => {
     const alice = await licensedHolder(t, 203)
     const bank = await registeredBank(t, '范围测试支行', { 'business-licence': ['legalRepresentative'] })
@@ -73,6 +89,24 @@ describe('holder and bank endpoints refuse other people and guessers', () => {
     expect(answer.reports[0].licence.fields).toEqual({ address: '江西省赣州市章贡区长征大道1号' })
     expect(JSON.stringify(answer)).not.toContain('张三')
     expect(JSON.stringify(answer)).not.toContain(alice.licence.credential)
+  })
+
+  it('masks a person’s identity number everywhere in the bank’s answer unless the consent names holder.idNumber', async () => {
+    const idNumber = '11010519491231002X'
+    const person = { kind: 'person', idNumber, name: '王五' }
+    const licence = await (await t.request('POST', '/v1/licences', { json: businessLicenceRequest({ holder: person }) })).json()
+    const { credential } = await (await t.request('POST', '/v1/admin/holder-credentials', { json: { holder: person } })).json()
+    const bank = await registeredBank(t, '个体户测试支行', { 'business-licence': ['legalRepresentative', 'holder.idNumber'] })
+    const give = async (fields: string[]) => (await t.request('POST', '/v1/holder/consents', { token: credential, json: consentRequest(bank.id, licence.id, { fields }) })).json()
+
+    const masked = await (await check(bank, (await give(['legalRepresentative'])).code)).json()
+    expect(masked.reports[0].licence.holder).toEqual({ kind: 'person', name: '王五', idNumber: '1****************X' })
+    expect(JSON.stringify(masked)).not.toContain(idNumber)
+    expect(JSON.stringify(masked)).not.toContain(idNumber.slice(0, 17))
+
+    const shown = await (await check(bank, (await give(['holder.idNumber'])).code)).json()
+    expect(shown.reports[0].licence.holder.idNumber).toBe(idNumber)
+    expect(shown.reports[0].licence.fields).toEqual({})
   })
 
   it('answers another bank’s code as not found, and says nothing about the licence in any refusal', async () => {
@@ -126,11 +160,18 @@ describe('holder and bank endpoints refuse other people and guessers', () => {
     await problem(await check(banks[CODE_FAILURE_LIMIT] as { credential: string }, code), 429, 'too_many_attempts')
   })
 
-  it('cannot be raced: concurrent guesses stop at the limit, and a single-use code answers once', async () => {
+  it('cannot be raced: concurrent guesses stop at the limits, per bank and per code, and a single-use code answers once', async () => {
     const guesser = await registeredBank(t, '并发猜测支行')
     const statuses = await Promise.all(Array.from({ length: BANK_FAILURE_LIMIT + 6 }, async () => (await check(guesser, newConsentCode())).status))
     expect(statuses.filter((s) => s === 404)).toHaveLength(BANK_FAILURE_LIMIT)
     expect(statuses.filter((s) => s === 429)).toHaveLength(6)
+
+    // Many banks at once on one code: the per-code limit holds across banks too.
+    const code = newConsentCode()
+    const banks = await Promise.all(Array.from({ length: CODE_FAILURE_LIMIT + 7 }, (_, i) => registeredBank(t, `并发同码${i}支行`)))
+    const byCode = await Promise.all(banks.map(async (bank) => (await check(bank, code)).status))
+    expect(byCode.filter((s) => s === 404)).toHaveLength(CODE_FAILURE_LIMIT)
+    expect(byCode.filter((s) => s === 429)).toHaveLength(7)
 
     const alice = await licensedHolder(t, 209)
     const bank = await registeredBank(t, '并发使用支行')

@@ -40,7 +40,7 @@ describe('pages refuse forged forms and injected script', () => {
       const html = await answer.text()
       expect(html.startsWith('<!DOCTYPE html>')).toBe(true)
       expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/)
-      expect(html).not.toMatch(/\son[a-z]+=/i)
+      expect(html).not.toMatch(/<[^>]*\son[a-z]+=/i)
     }
   })
 
@@ -105,6 +105,22 @@ describe('pages refuse forged forms and injected script', () => {
     const pasted = await (await page('POST', '/verify', { form: { text: `</textarea>${evil}` } })).text()
     expect(pasted).not.toContain('<script>alert')
     expect(pasted).toContain('&lt;/textarea&gt;')
+  })
+
+  it('escapes a hostile token’s own words (kid, issuer, holder) where the report echoes them on /verify', async () => {
+    const evil = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
+    const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
+    const token = `${part({ alg: 'ES256', typ: 'vc+jwt', kid: evil })}.${part({ iss: evil, credentialSubject: { holder: { name: evil } } })}.${Buffer.from('not a signature').toString('base64url')}`
+    for (const lang of ['zh', 'en']) {
+      const answer = await page('POST', `/verify?lang=${lang}`, { form: { text: token }, headers: { 'sec-fetch-site': 'same-origin' } })
+      const html = await answer.text()
+      expect(html).toContain('data-check="signer-known" data-result="failed"')
+      // The kid is echoed in the check's detail, as text.
+      expect(/<li data-check="signer-known".*?<\/li>/.exec(html)?.[0]).toContain('&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;')
+      expect(html).not.toContain('<script>alert')
+      expect(html).not.toContain('<img src=x')
+      expect(html).not.toMatch(/<[^>]*\son[a-z]+=/i)
+    }
   })
 
   it('creates through the page form exactly the consent the holder chose, status updates included', async () => {

@@ -93,10 +93,17 @@ async function insertUse(db: SqlClient, use: LicenceUse): Promise<void> {
   )
 }
 
+/** The first key of the two-key advisory locks on consent codes (the second is the code hash's hashtext). */
+const CONSENT_CODE_LOCK = 7261348
+
 function checkTransaction(tx: SqlClient): ConsentCheckTransaction {
   return {
     async lockRelyingParty(id) {
       await tx.query('SELECT id FROM relying_parties WHERE id = $1 FOR UPDATE', [id])
+    },
+    async lockCode(codeHash) {
+      // A code has no row of its own to lock; an advisory lock held to commit stands in (a hashtext collision only serialises two codes).
+      await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [CONSENT_CODE_LOCK, codeHash])
     },
     async failuresSince(relyingPartyId, codeHash, since): Promise<FailureCounts> {
       const [row] = await tx.query<{ party_count: number; party_oldest: Date | null; code_count: number; code_oldest: Date | null }>(

@@ -60,6 +60,8 @@ export interface FailureCounts {
 export interface ConsentCheckTransaction {
   /** Serialises a bank's checks, so that its failure count cannot be raced past the limit. */
   lockRelyingParty(id: string): Promise<void>
+  /** Serialises checks of one code by any bank, so that the code's failure count cannot be raced past its limit either. */
+  lockCode(codeHash: string): Promise<void>
   failuresSince(relyingPartyId: string, codeHash: string, since: Date): Promise<FailureCounts>
   recordFailure(failure: { relyingPartyId: string; codeHash: string; reason: ConsentRefusal; at: Date }): Promise<void>
   lockConsentByCodeHash(codeHash: string): Promise<Consent | undefined>
@@ -122,6 +124,7 @@ export async function checkConsentCode(deps: BankCheckDeps, party: RelyingParty,
   const codeHash = await consentCodeHash(code)
   const outcome = await deps.checks.transaction(async (tx): Promise<BankCheckResult | { refused: ConsentRefusal } | { limited: number } | { notConsented: true }> => {
     await tx.lockRelyingParty(party.id)
+    await tx.lockCode(codeHash)
     const counts = await tx.failuresSince(party.id, codeHash, new Date(at.getTime() - FAILURE_WINDOW_MS))
     if (counts.byParty.count >= BANK_FAILURE_LIMIT || counts.byCode.count >= CODE_FAILURE_LIMIT) return { limited: retryAfter(counts, at) }
     const consent = await tx.lockConsentByCodeHash(codeHash)

@@ -33,7 +33,7 @@ img.seal { width: 120px; height: auto; mix-blend-mode: multiply; }
 .qr { max-width: 280px; margin: 0 auto; } .qr svg { width: 100%; height: auto; display: block; }
 table { width: 100%; border-collapse: collapse; } th, td { text-align: left; padding: 6px 4px; border-bottom: 1px solid #eee; vertical-align: top; }
 .muted { color: #5f5b63; font-size: .9rem; }
-@media (max-width: 480px) { dl { grid-template-columns: 1fr; } dt { margin-top: 6px; } table, thead, tbody, tr, th, td { display: block; } thead { display: none; } td { border: 0; padding: 2px 0; } tr { border-bottom: 1px solid #eee; padding: 6px 0; } }
+@media (max-width: 480px) { dl { grid-template-columns: 1fr; } dt { margin-top: 6px; } table, thead, tbody, tr, th, td { display: block; } thead { display: none; } td { border: 0; padding: 2px 0; } td[data-label]::before { content: attr(data-label); display: inline-block; min-width: 5.5em; margin-right: 8px; color: #49454f; } tr { border-bottom: 1px solid #eee; padding: 6px 0; } }
 `
 
 /**

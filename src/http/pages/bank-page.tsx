@@ -1,5 +1,6 @@
 import { Hono, type Context } from 'hono'
 import { checkConsentCode, type BankCheckResult } from '../../core/holder/bank-check'
+import { normaliseConsentCode } from '../../core/holder/consent-code'
 import { relyingPartyOf, type RelyingParty } from '../../core/holder/relying-party'
 import { TongbanError } from '../../core/errors'
 import type { AppDeps } from '../deps'
@@ -106,8 +107,11 @@ export function bankPage(deps: AppDeps) {
     await checkPagePost(c, deps.publicUrl, signedIn?.token ?? '', form)
     if (!signedIn) return c.redirect('/bank', 303)
     const csrf = await csrfToken(signedIn.token)
+    const code = text(form, 'code').slice(0, 200)
+    // An empty field is a slip at the counter, not a guess: it is not counted against the branch.
+    if (normaliseConsentCode(code) === '') return c.html(<Teller lang={lang} bank={signedIn.bank} regionCode={deps.region.code} csrf={csrf} problem={messages(lang).enterCode} />, 400)
     try {
-      const result = await checkConsentCode(deps.holders.checks, signedIn.bank, text(form, 'code').slice(0, 200))
+      const result = await checkConsentCode(deps.holders.checks, signedIn.bank, code)
       return c.html(<Teller lang={lang} bank={signedIn.bank} regionCode={deps.region.code} csrf={csrf} result={result} />)
     } catch (error) {
       if (!(error instanceof TongbanError) || error.status >= 500) throw error

@@ -1,9 +1,20 @@
 import type { Context } from 'hono'
+import { MalformedFormError } from '../../core/errors'
 
 export type FormBody = Record<string, string | File | Array<string | File>>
 
-/** A page form's fields; repeated fields (checkboxes) as arrays. */
-export const readForm = (c: Context): Promise<FormBody> => c.req.parseBody({ all: true }) as Promise<FormBody>
+/**
+ * A page form's fields; repeated fields (checkboxes) as arrays. A body that claims to be a form
+ * and is not one (a broken multipart body) is the sender's fault: hono's parser throws a plain
+ * error for it, which would otherwise be answered as a failure of the service.
+ */
+export async function readForm(c: Context): Promise<FormBody> {
+  try {
+    return (await c.req.parseBody({ all: true })) as FormBody
+  } catch (error) {
+    throw new MalformedFormError(`the form could not be read: ${(error as Error).message}`, { cause: error })
+  }
+}
 
 /** One text field, trimmed; '' when absent or a file. */
 export function text(form: FormBody, name: string): string {

@@ -7,13 +7,13 @@ import { effectiveStatus, type Licence } from '../../core/licence/licence'
 import { findLicenceType } from '../../core/licence/licence-types'
 import { HOLDER_ID_NUMBER_FIELD } from '../../core/verification/disclosure'
 import type { AppDeps } from '../deps'
-import { holderConsents, ownLicence } from '../routes/holder'
+import { CreateConsentSchema, holderConsents, ownLicence } from '../routes/holder'
 import { licenceUseView, qrSvg } from '../routes/holder-views'
 import { readForm, text, texts } from './form'
 import { beijingTime, messages, pageLang, problemText, type Lang } from './i18n'
 import { Layout, ProblemNotice } from './layout'
 import { checkPagePost, csrfToken, endSession, sessionToken, startSession } from './page-security'
-import { statusName } from './report-view'
+import { statusName, verdictWord } from './report-view'
 
 const EXPIRY_CHOICES = [10, 30, 120, 1440, 7 * 1440]
 
@@ -215,15 +215,17 @@ function HolderDashboard(props: { lang: Lang; data: Dashboard; created?: { code:
               <th>{t.usedBy}</th>
               <th>{t.purpose}</th>
               <th>{t.licence}</th>
+              <th>{t.result}</th>
             </tr>
           </thead>
           <tbody>
             {data.uses.map((use) => (
-              <tr data-use={String(use.id)}>
-                <td>{beijingTime(use.at)}</td>
-                <td>{`${use.by.kind === 'partner' ? `${t.partner} ` : ''}${use.by.name}${use.by.branch ? ` ${use.by.branch}` : ''}`}</td>
-                <td>{use.purpose ?? ''}</td>
-                <td>{use.licence.type}</td>
+              <tr data-use={String(use.id)} data-indication={use.indication}>
+                <td data-label={t.usedAt}>{beijingTime(use.at)}</td>
+                <td data-label={t.usedBy}>{`${use.by.kind === 'partner' ? `${t.partner} ` : ''}${use.by.name}${use.by.branch ? ` ${use.by.branch}` : ''}`}</td>
+                <td data-label={t.purpose}>{use.purpose ?? ''}</td>
+                <td data-label={t.licence}>{use.licence.type}</td>
+                <td data-label={t.result}>{verdictWord(props.lang, use.indication)}</td>
               </tr>
             ))}
           </tbody>
@@ -291,16 +293,21 @@ export function holderPage(deps: AppDeps) {
     const lang = pageLang(c)
     const { signedIn, form } = await signedInPost(c)
     if (!signedIn) return c.redirect('/holder', 303)
+    // The form is read into the API's request and held to the API's schema, so the page can ask for nothing the API would refuse.
+    const request = CreateConsentSchema.safeParse({
+      relyingParty: text(form, 'relyingParty'),
+      licences: texts(form, 'licences'),
+      purpose: text(form, 'purpose'),
+      fields: texts(form, 'fields'),
+      expiresInMinutes: EXPIRY_CHOICES.includes(Number(text(form, 'expiresInMinutes'))) ? Number(text(form, 'expiresInMinutes')) : 30,
+      maxUses: Math.min(100, Math.max(1, Math.floor(Number(text(form, 'maxUses')) || 1))),
+      statusUpdates: text(form, 'statusUpdates') === 'yes',
+    })
+    if (!request.success) {
+      return c.html(<HolderDashboard lang={lang} data={await dashboard(signedIn.holder, signedIn.token)} problem={messages(lang).consentFormIncomplete} />, 400)
+    }
     try {
-      const { consent, code, qrText } = await createConsent(deps.holders.consents, signedIn.holder, {
-        relyingParty: text(form, 'relyingParty'),
-        licences: texts(form, 'licences').slice(0, 10),
-        purpose: text(form, 'purpose').slice(0, 64),
-        fields: texts(form, 'fields').slice(0, 50),
-        expiresInMinutes: EXPIRY_CHOICES.includes(Number(text(form, 'expiresInMinutes'))) ? Number(text(form, 'expiresInMinutes')) : 30,
-        maxUses: Math.min(100, Math.max(1, Math.floor(Number(text(form, 'maxUses')) || 1))),
-        statusUpdates: text(form, 'statusUpdates') === 'yes',
-      })
+      const { consent, code, qrText } = await createConsent(deps.holders.consents, signedIn.holder, request.data)
       const bank = await deps.holders.parties.parties.getRelyingParty(consent.relyingPartyId)
       const qr = `data:image/svg+xml;base64,${btoa(await qrSvg(qrText))}`
       const data = await dashboard(signedIn.holder, signedIn.token)

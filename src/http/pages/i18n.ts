@@ -56,7 +56,6 @@ const MESSAGES = {
     holderCredential: '持证人凭证',
     signOut: '退出',
     myLicences: '我的证照',
-    download: '下载',
     downloadPdf: '下载PDF',
     downloadCredential: '下载电子凭证',
     newConsent: '授权银行查验',
@@ -75,6 +74,7 @@ const MESSAGES = {
     consentCodeNote: '请将授权码读给柜员，或出示二维码。授权码只显示这一次。',
     consentCode: '授权码',
     myConsents: '我的授权',
+    consentFormIncomplete: '表单没有填完整或有误：请至少选择一个证照，并检查各项内容。',
     withdraw: '撤回',
     consentStates: { active: '有效', withdrawn: '已撤回', used_up: '已用完', expired: '已过期' },
     expiresAt: '到期时间',
@@ -91,6 +91,7 @@ const MESSAGES = {
     bankCredential: '网点凭证',
     bankCode: '客户授权码',
     bankCodeHint: '手动输入或用扫码枪扫描客户手机上的二维码。',
+    enterCode: '请输入客户的授权码。',
     check: '核验',
     checkResult: '核验结果',
     consentFor: '授权信息',
@@ -137,7 +138,6 @@ const MESSAGES = {
     holderCredential: 'Holder credential',
     signOut: 'Sign out',
     myLicences: 'My licences',
-    download: 'Download',
     downloadPdf: 'Download PDF',
     downloadCredential: 'Download credential',
     newConsent: 'Let a bank check a licence',
@@ -156,6 +156,7 @@ const MESSAGES = {
     consentCodeNote: 'Read the code to the teller or show the QR code. The code is shown only this once.',
     consentCode: 'Consent code',
     myConsents: 'My consents',
+    consentFormIncomplete: 'The form is incomplete or not valid: choose at least one licence and check each entry.',
     withdraw: 'Withdraw',
     consentStates: { active: 'active', withdrawn: 'withdrawn', used_up: 'used up', expired: 'expired' },
     expiresAt: 'Expires',
@@ -172,6 +173,7 @@ const MESSAGES = {
     bankCredential: 'Branch credential',
     bankCode: 'Customer’s consent code',
     bankCodeHint: 'Type it, or scan the QR code on the customer’s phone.',
+    enterCode: 'Enter the customer’s consent code.',
     check: 'Check',
     checkResult: 'Result',
     consentFor: 'Consent',
@@ -206,7 +208,7 @@ export function problemText(lang: Lang, code: string, detail: string): string {
   return PROBLEMS[code]?.[lang] ?? detail
 }
 
-/** Chinese questions for the checks of a credential; the English ones come from the report itself. */
+/** Chinese questions for the checks of a credential or a PDF; the English ones come from the report itself. */
 const CHECK_QUESTIONS_ZH: Record<string, string> = {
   'compact-jws': '凭证格式是否正确？',
   'algorithm-allowed': '签名算法是否被允许？',
@@ -233,6 +235,14 @@ const CHECK_QUESTIONS_ZH: Record<string, string> = {
   'byte-range-covers-revision': '签名是否覆盖了完整的文件版本？',
   'no-unallowed-changes-after-signature': '签名后是否没有不被允许的修改？',
   'seal-not-revoked': '印章（或签名证书）是否未被吊销？',
+  'pdf-well-formed': '能否读取PDF的各个版本和交叉引用表？',
+  'pdf-signed': 'PDF中是否有签名？',
+  'embedded-licence': '文件携带的证照（二维码内容）是否有效？',
+  'byte-range-well-formed': '签名的字节范围（/ByteRange）是否为只留一处空隙的格式？',
+  'contents-is-own-gap': '签名未覆盖的空隙是否正好是该签名自己的 /Contents？',
+  'digest-algorithm-strong': '摘要算法是否为 SHA-256 或更强？',
+  'signing-certificate-matches': '签名属性中指明的签名证书是否就是实际签名的证书？',
+  'no-signing-time-attribute': '签名时间是否只写在 /M 中（PAdES 的要求）？',
 }
 
 export function checkQuestion(lang: Lang, name: string, question: string): string {

@@ -16,15 +16,22 @@ export const statusName = (lang: Lang, status: string) => STATUS_NAMES[status]?.
 
 const day = (iso: string) => iso.slice(0, 10)
 
+/** An indication in one plain word: valid, not valid, or cannot tell. */
+export function verdictWord(lang: Lang, indication: string): string {
+  const t = messages(lang)
+  return indication === 'TOTAL_PASSED' ? t.verdictPassed : indication === 'TOTAL_FAILED' ? t.verdictFailed : t.verdictIndeterminate
+}
+
 /** The verdict in plain words: valid, not valid, or cannot tell, with what that means. */
 export function Verdict(props: { lang: Lang; report: Pick<VerificationReport, 'indication' | 'subIndication'> }) {
   const t = messages(props.lang)
-  const [cls, word, text] =
+  const word = verdictWord(props.lang, props.report.indication)
+  const [cls, text] =
     props.report.indication === 'TOTAL_PASSED'
-      ? ['passed', t.verdictPassed, t.verdictPassedText]
+      ? ['passed', t.verdictPassedText]
       : props.report.indication === 'TOTAL_FAILED'
-        ? ['failed', t.verdictFailed, t.verdictFailedText]
-        : ['indeterminate', t.verdictIndeterminate, t.verdictIndeterminateText]
+        ? ['failed', t.verdictFailedText]
+        : ['indeterminate', t.verdictIndeterminateText]
   return (
     <div role="status" aria-live="polite">
       <p class={`verdict ${cls}`} data-indication={props.report.indication}>

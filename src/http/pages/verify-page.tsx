@@ -29,7 +29,7 @@ function VerifyPage(props: { lang: Lang; text?: string; report?: VerificationRep
       </form>
       {props.problem ? <ProblemNotice lang={props.lang} text={props.problem} /> : null}
       {props.report ? (
-        <section aria-label={t.verdictPassed} id="report">
+        <section aria-label={t.checkResult} id="report">
           <Verdict lang={props.lang} report={props.report} />
           {'signatures' in props.report ? <PdfReportDetails lang={props.lang} report={props.report} /> : <ReportDetails lang={props.lang} report={props.report} />}
         </section>

@@ -1,6 +1,9 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { issueHolderCredential, revokeHolderCredential, type HolderCredential } from '../../core/holder/holder-credential'
 import { registerRelyingParty, revokeRelyingParty } from '../../core/holder/relying-party'
+import { InvalidUsccError, ValidationError } from '../../core/errors'
+import { idNumberProblem } from '../../core/licence/id-number'
+import { usccProblem } from '../../core/licence/uscc'
 import type { AppDeps } from '../deps'
 import { requireAdmin, type AuthVariables } from '../middleware/auth'
 import { noStore } from '../middleware/no-store'
@@ -77,10 +80,18 @@ export function holderAdminRoutes(deps: AppDeps, hook: Hook) {
           })
           .refine((q) => (q.uscc === undefined) !== (q.idNumber === undefined), { message: 'give exactly one of uscc or idNumber' }),
       },
-      responses: { 200: { description: 'Credentials, newest first', content: { 'application/json': { schema: z.object({ credentials: z.array(HolderCredentialSchema) }) } } }, ...problems(400, 401) },
+      responses: { 200: { description: 'Credentials, newest first', content: { 'application/json': { schema: z.object({ credentials: z.array(HolderCredentialSchema) }) } } }, ...problems(400, 401, 422) },
     }),
     async (c) => {
       const { uscc, idNumber } = c.req.valid('query')
+      // Checked as when a credential is issued: only a valid code names a holder, and nothing else reaches the database.
+      if (uscc !== undefined) {
+        const problem = usccProblem(uscc)
+        if (problem) throw new InvalidUsccError(`invalid 统一社会信用代码 ${JSON.stringify(uscc)}: ${problem}`, { details: [{ pointer: '/uscc', message: problem }] })
+      } else {
+        const problem = idNumberProblem(idNumber as string)
+        if (problem) throw new ValidationError('invalid_id_number', `invalid 公民身份号码: ${problem}`, [{ pointer: '/idNumber', message: problem }])
+      }
       const key = uscc !== undefined ? `uscc:${uscc}` : `id:${idNumber}`
       return c.json({ credentials: (await deps.holders.credentials.credentials.listHolderCredentials(key)).map(credentialView) }, 200)
     },
