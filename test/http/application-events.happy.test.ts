@@ -81,6 +81,10 @@ describe('龙岗 handles an application 赣州 accepted, and 赣州 sees every s
       [`/v1/partner/licences/${licence.id}/credential`, '360700', 200],
     ])
 
+    // The holder sees the collection among the uses of the licence at 龙岗.
+    const uses = await pair.lg.db.query('SELECT user_kind, user_id, purpose, indication FROM licence_uses WHERE licence_id = $1', [licence.id])
+    expect(uses).toEqual([{ user_kind: 'partner', user_id: '360700', purpose: '异地领证', indication: 'TOTAL_PASSED' }])
+
     const pdf = await pair.gz.request('GET', `/v1/applications/${id}/collection/pdf`)
     expect(pdf.status).toBe(200)
     expect(pdf.headers.get('content-type')).toBe('application/pdf')

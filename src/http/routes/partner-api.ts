@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { verifyForPartner } from '../../core/partner/partner-verify'
+import { verifyCredential } from '../../core/verification/verify-credential'
 import { GeneralJwsSchema } from './agreements'
 import { AttachmentSchema, RegionSchema } from './applications'
 import { receiveForward } from '../../core/application/forwarding'
@@ -189,8 +190,12 @@ export function partnerApiRoutes(deps: AppDeps, hook: Hook) {
       responses: { 200: { description: 'PDF', content: { 'application/pdf': { schema: z.string().openapi({ format: 'binary' }) } } }, ...problems(401, 403, 404, 429) },
     }),
     async (c) => {
-      const licence = await licenceForPickup(deps.store, c.get('partner').code, c.req.valid('param').id)
-      const pdf = await deps.licenceDocuments.render(licence)
+      const partner = c.get('partner')
+      const licence = await licenceForPickup(deps.store, partner.code, c.req.valid('param').id)
+      const [pdf, report] = await Promise.all([deps.licenceDocuments.render(licence), verifyCredential(deps.verifier, licence.credential, { at: deps.clock.now() })])
+      // The holder sees the partner's collection of the licence in GET /v1/holder/uses, with what our own check of it said then.
+      const user = { kind: 'partner' as const, id: partner.code, name: partner.name, branch: null }
+      await deps.licenceUses.record({ licenceId: licence.id, user, purpose: '异地领证', consentId: null, indication: report.indication, at: deps.clock.now() })
       return c.body(pdf as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/pdf', 'cache-control': 'no-store' })
     },
   )
