@@ -99,4 +99,19 @@ describe('bank subscriptions to licence status', () => {
     expect(received.length).toBe(before)
     expect(await t.db.query("SELECT 1 FROM outbox_messages WHERE destination = $1", [`bank:${bank.id}`])).toEqual([])
   })
+
+  it('tells the bank nothing more once the holder withdraws the consent it subscribed under', async () => {
+    const holder = await licensedHolder(t, 603)
+    const bank = await register('撤回授权支行', 'http://bank.test/hook')
+    const consent = await (await t.request('POST', '/v1/holder/consents', { token: holder.credential, json: consentRequest(bank.id, holder.licence.id, { statusUpdates: true }) })).json()
+    expect((await t.request('POST', '/v1/bank/checks', { token: bank.credential, json: { code: consent.code, subscribe: true } })).status).toBe(200)
+    expect((await t.request('POST', `/v1/licences/${holder.licence.id}/suspend`, { json: { reason: '核查' } })).status).toBe(200)
+    await deliver()
+    expect(await t.db.query('SELECT 1 FROM outbox_messages WHERE destination = $1', [`bank:${bank.id}`])).toHaveLength(1)
+
+    expect((await t.request('POST', `/v1/holder/consents/${consent.id}/withdraw`, { token: holder.credential })).status).toBe(200)
+    expect((await t.request('POST', `/v1/licences/${holder.licence.id}/reinstate`, { json: { reason: '核查完毕' } })).status).toBe(200)
+    await deliver()
+    expect(await t.db.query('SELECT 1 FROM outbox_messages WHERE destination = $1', [`bank:${bank.id}`])).toHaveLength(1)
+  })
 })
