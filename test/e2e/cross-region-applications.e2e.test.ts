@@ -126,6 +126,8 @@ describe('a crash between writing a decision and sending its event', () => {
     await decide(id, { action: 'accept' })
     await decide(id, { action: 'review' })
     await decide(id, approval(710))
+    // Each event was tried and refused: committed, not delivered. (Killed mid-send, a message would wait out its 60 s lease.)
+    await until('龙岗 has tried to send each event', () => view(lg, id), (v) => v?.messages.filter((m) => m.topic === 'application.event' && m.state === 'pending' && m.attempts >= 1 && m.lastError).length === 3)
     await lg.kill()
     await gz.start()
     expect((await view(gz, id))?.status).toBe('received')
