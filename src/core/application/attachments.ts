@@ -11,7 +11,10 @@ import type { AttachmentStore, Clock, HeldAttachment } from '../ports'
 export const ATTACHMENT_MEDIA_TYPES = ['application/pdf', 'image/jpeg', 'image/png'] as const
 export type AttachmentMediaType = (typeof ATTACHMENT_MEDIA_TYPES)[number]
 
-/** The request body limit of the whole API: a document is never larger than one request may be. */
+/**
+ * As large as the API lets any request body be (src/http/app.ts). Checked here too, so the limit
+ * holds for documents whichever way they come, not only while the two numbers agree.
+ */
 export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 
 /** How each type's files begin (PDF 1.7 §7.5.2, PNG §5.2, JPEG's SOI marker and the next marker's FF). */
