@@ -89,8 +89,40 @@ export interface ApplicationReads {
   recordCollectionAttempt(applicationId: string, attempt: CollectionAttempt): Promise<void>
 }
 
+/** A document held here under its SHA-256: the document an application's attachment names. */
+export interface HeldAttachment {
+  /** Lower-case hex SHA-256 of the content. */
+  sha256: string
+  mediaType: string
+  size: number
+  createdAt: Date
+}
+
+export interface AttachmentReads {
+  /** Those of these digests whose documents are held here. */
+  heldAttachments(sha256s: readonly string[]): Promise<HeldAttachment[]>
+}
+
+/** Attachment writes, inside a transaction. */
+export interface AttachmentWrites extends AttachmentReads {
+  /**
+   * Records that these documents, held here, were offered to `region` for an application
+   * accepted here (its forward, a supplement asked of it): that region may fetch them.
+   */
+  offerAttachments(applicationId: string, region: string, sha256s: readonly string[]): Promise<void>
+}
+
+/** The attachment store: documents by SHA-256, uploaded at the window or fetched from a partner. */
+export interface AttachmentStore extends AttachmentReads {
+  /** Keeps a document under its digest; false when it is held already. */
+  storeAttachment(attachment: HeldAttachment, content: Uint8Array): Promise<boolean>
+  attachmentContent(sha256: string): Promise<{ attachment: HeldAttachment; content: Uint8Array } | undefined>
+  /** The document, only when it was offered to `region` for an application accepted here. */
+  attachmentOfferedTo(region: string, sha256: string): Promise<{ attachment: HeldAttachment; content: Uint8Array } | undefined>
+}
+
 /** One database transaction: every write of one request happens inside one of these. */
-export interface StoreTransaction extends ApplicationWrites, OutboxWrites, SupervisionReads, SubscriptionReads {
+export interface StoreTransaction extends ApplicationWrites, AttachmentWrites, OutboxWrites, SupervisionReads, SubscriptionReads {
   nextSequence(name: string): Promise<number>
   /** Allocates the next free index in the current list of a purpose, opening a new list when full. */
   allocateStatusSlot(purpose: 'revocation' | 'suspension', listSize: number): Promise<StatusListSlot>
@@ -104,7 +136,7 @@ export interface StoreTransaction extends ApplicationWrites, OutboxWrites, Super
   completeIdempotencyKey(scope: string, key: string, status: number, body: unknown): Promise<void>
 }
 
-export interface Store extends ApplicationReads {
+export interface Store extends ApplicationReads, AttachmentStore {
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>
   getLicence(id: string): Promise<Licence | undefined>
   /** The licence with this GB/T 36904 number (one version), if any. */

@@ -12,6 +12,7 @@ import { validationHook } from './routes/hook'
 import { licenceRoutes } from './routes/licences'
 import { matterRoutes } from './routes/matters'
 import { applicationRoutes } from './routes/applications'
+import { attachmentRoutes } from './routes/attachments'
 import { partnerApiRoutes } from './routes/partner-api'
 import { partnerAdminRoutes } from './routes/partners'
 import { sealRoutes } from './routes/seals'
@@ -88,6 +89,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', sealRoutes(deps, validationHook))
   app.route('/', adminRoutes(deps, validationHook))
   app.route('/', matterRoutes(deps, validationHook))
+  app.route('/', attachmentRoutes(deps, validationHook))
   app.route('/', applicationRoutes(deps, validationHook))
   app.route('/', partnerAdminRoutes(deps, validationHook))
   app.route('/', agreementRoutes(deps, validationHook))

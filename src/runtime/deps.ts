@@ -55,6 +55,8 @@ import { enqueueForward } from '../core/application/forwarding'
 import { enqueueEventForAcceptingRegion } from '../core/application/application-events'
 import { collectLicence, COLLECTION_SCHEME } from '../core/application/collection'
 import { partnerLicenceFetcher } from '../adapters/partner/licence-fetch'
+import { ATTACHMENT_FETCH_SCHEME, fetchAttachment } from '../core/application/attachment-fetch'
+import { partnerAttachmentFetcher } from '../adapters/partner/attachment-fetch'
 import { verifyCredential } from '../core/verification/verify-credential'
 import { verifyPdf, type PdfVerifierDeps } from '../core/verification/verify-pdf'
 import { createPgOutboxStore } from '../adapters/postgres/pg-outbox'
@@ -248,6 +250,7 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
       message,
     ),
   )
+  outbox.registerSender(ATTACHMENT_FETCH_SCHEME, (message) => fetchAttachment({ store, clock, fetchAttachment: partnerAttachmentFetcher(client) }, message))
   const agreements = createAgreements({
     store: createPgAgreementStore(db),
     client,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { establishmentForLonggang } from '../support/applications'
+import { establishmentForLonggang, uploadAttachments } from '../support/applications'
 import { agreedPart, approval } from '../support/cross-region'
 import { must, startPartneredRegions } from '../support/partnered-processes'
 import { call, type RegionProcess } from '../support/region-process'
@@ -21,6 +21,8 @@ beforeAll(async () => {
     gz: { database, env },
     lg: { database, env },
   }))
+  // Every application names the same documents, scanned in at 赣州's window once.
+  await uploadAttachments(gz, establishmentForLonggang().attachments)
 }, 300_000)
 afterAll(async () => {
   await Promise.all([gz?.destroy(), lg?.destroy()])
@@ -29,6 +31,7 @@ afterAll(async () => {
 interface View {
   id: string
   status: string
+  attachments: Array<{ sha256: string; held: boolean }>
   timeline: Array<Record<string, unknown> & { sequence: number; action: string }>
   collection: { state: string; verification: unknown; lastError: string | null } | null
   messages: Array<{ topic: string; state: string; attempts: number; lastError: string | null }>
@@ -38,6 +41,8 @@ const view = async (region: RegionProcess, id: string): Promise<View | undefined
   const answer = await call(region, 'GET', `/v1/applications/${id}`)
   return answer.status === 200 ? (answer.body as unknown as View) : undefined
 }
+
+const documentsHeld = (v: View | undefined) => !!v && v.attachments.every((a) => a.held)
 
 /** Polls until `done` holds, at most `ms`; says what was last seen when it never does. */
 async function until<T>(what: string, probe: () => Promise<T>, done: (value: T) => boolean, ms = 90_000): Promise<T> {
@@ -71,7 +76,8 @@ async function agreeOn(id: string): Promise<View> {
 describe('the handling region stopped and restarted mid-flow', () => {
   it('loses nothing and takes nothing twice: both sides end in the same states, and approved licences are collected', async () => {
     const first = await Promise.all([1, 2, 3, 4].map(accept))
-    await until('龙岗 holds the first four', () => Promise.all(first.map((id) => view(lg, id))), (views) => views.every(Boolean))
+    // 龙岗 fetches their documents from 赣州 before anything is approved.
+    await until('龙岗 holds the first four and their documents', () => Promise.all(first.map((id) => view(lg, id))), (views) => views.every(documentsHeld))
     for (const id of first) await decide(id, { action: 'accept' })
 
     await lg.stop()
@@ -120,7 +126,7 @@ describe('the handling region stopped and restarted mid-flow', () => {
 describe('a crash between writing a decision and sending its event', () => {
   it('sends the event after the handling region is restarted', async () => {
     const id = await accept(710)
-    await until('龙岗 holds it', () => view(lg, id), Boolean)
+    await until('龙岗 holds it and its documents', () => view(lg, id), documentsHeld)
     // 赣州 is down, so 龙岗 can write the approval but not send its events; then 龙岗 crashes.
     await gz.stop()
     await decide(id, { action: 'accept' })

@@ -1,13 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { digest, establishmentForLonggang } from '../support/applications'
+import { attachment, establishmentForLonggang, uploadAttachments } from '../support/applications'
 import { forwardedToLonggang, lgApproves, lgDecides, messagesAbout, viewAt } from '../support/cross-region'
 import { agreeBoth, createPartnerPair, registerBoth, type PartnerPair } from '../support/partner-pair'
+
+const newProof = attachment('premises-proof', '住所使用证明（新版）')
+const horoscope = attachment('horoscope')
 
 let pair: PartnerPair
 beforeAll(async () => {
   pair = await createPartnerPair()
   await registerBoth(pair)
   await agreeBoth(pair)
+  await uploadAttachments(pair.gz, [...establishmentForLonggang().attachments, newProof, horoscope])
 })
 afterAll(() => pair.close())
 
@@ -26,7 +30,7 @@ describe('steps 赣州’s window cannot take on an application 龙岗 handles',
 
   it('refuses what its copy of the timeline already rules out: a supplement nothing was asked for, a withdrawal after approval', async () => {
     const { id } = await forwardedToLonggang(pair)
-    const supplement = await decideAtGz(id, { action: 'supplement', attachments: [{ key: 'premises-proof', sha256: digest(7), size: 1, mediaType: 'application/pdf' }] })
+    const supplement = await decideAtGz(id, { action: 'supplement', attachments: [newProof] })
     expect(supplement.status).toBe(409)
     await lgApproves(pair, id, 460)
     await pair.lg.outbox.drain()
@@ -40,9 +44,9 @@ describe('steps 赣州’s window cannot take on an application 龙岗 handles',
     const { id } = await forwardedToLonggang(pair)
     await lgDecides(pair, id, { action: 'request-more', missing: ['章程'] })
     await pair.lg.outbox.drain()
-    const answer = await decideAtGz(id, { action: 'supplement', attachments: [{ key: 'horoscope', sha256: digest(8), size: 1, mediaType: 'application/pdf' }] })
+    const answer = await decideAtGz(id, { action: 'supplement', attachments: [horoscope] })
     expect(answer.status).toBe(422)
-    expect(await answer.json()).toMatchObject({ code: 'unknown_attachment', errors: [{ pointer: '/attachments/3/key' }] })
+    expect(await answer.json()).toMatchObject({ code: 'unknown_attachment', errors: [{ pointer: '/attachments/0/key' }] })
     expect(await messagesAbout(pair.gz, id, 'application.decision-request')).toEqual([])
   })
 

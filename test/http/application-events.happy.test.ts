@@ -2,7 +2,7 @@ import { compactVerify, decodeProtectedHeader } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { APPLICATION_EVENT_TYP } from '../../src/core/application/application-events'
 import { agreedPart, approval, forwardedToLonggang, lgApproves, lgDecides, messagesAbout, viewAt } from '../support/cross-region'
-import { digest } from '../support/applications'
+import { attachment, uploadAttachments } from '../support/applications'
 import { agreeBoth, createPartnerPair, registerBoth, type PartnerPair } from '../support/partner-pair'
 
 let pair: PartnerPair
@@ -151,13 +151,16 @@ describe('the applicant at 赣州’s window on an application 龙岗 handles', 
     expect(waiting.status).toBe('more_requested')
     expect(waiting.timeline[2].detail).toEqual({ missing: ['住所使用证明（新版）'] })
 
-    const attachment = { key: 'premises-proof', sha256: digest(99), size: 321, mediaType: 'application/pdf' }
-    expect((await pair.gz.request('POST', `/v1/applications/${id}/decisions`, { json: { action: 'supplement', attachments: [attachment] } })).status).toBe(202)
+    const proof = attachment('premises-proof', '住所使用证明（新版）')
+    await uploadAttachments(pair.gz, [proof])
+    expect((await pair.gz.request('POST', `/v1/applications/${id}/decisions`, { json: { action: 'supplement', attachments: [proof] } })).status).toBe(202)
     await pair.gz.outbox.drain()
     const there = await viewAt(pair.lg, id)
     expect(there).toMatchObject({ status: 'accepted' })
-    expect(there.attachments).toContainEqual(attachment)
+    // The new document stays at 赣州's window until 龙岗's outbox fetches it from there.
+    expect(there.attachments).toContainEqual({ ...proof, held: false })
     await pair.lg.outbox.drain()
+    expect((await viewAt(pair.lg, id)).attachments).toContainEqual({ ...proof, held: true })
     const here = await viewAt(pair.gz, id)
     expect(here.status).toBe('accepted')
     expect(here.timeline.map(agreedPart)).toEqual(there.timeline.map(agreedPart))

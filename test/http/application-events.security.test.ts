@@ -3,7 +3,7 @@ import { signResponse } from '../../src/adapters/crypto/http-signatures'
 import { createJwsSigner } from '../../src/adapters/crypto/jws-signer'
 import { APPLICATION_EVENT_TYP } from '../../src/core/application/application-events'
 import type { JwsSigner } from '../../src/core/ports'
-import { establishmentForLonggang } from '../support/applications'
+import { establishmentForLonggang, uploadAttachments } from '../support/applications'
 import { forwardedToLonggang, lgApproves, messagesAbout, viewAt } from '../support/cross-region'
 import { businessLicenceRequest, testUscc } from '../support/fixtures'
 import { agreeBoth, createPartnerPair, registerBoth, type PartnerPair } from '../support/partner-pair'
@@ -16,6 +16,7 @@ beforeAll(async () => {
   await registerBoth(pair)
   await agreeBoth(pair)
   lgAttestation = await createJwsSigner(pair.lg.pki['attestation-signer'])
+  await uploadAttachments(pair.gz, establishmentForLonggang().attachments)
 })
 afterAll(() => pair.close())
 

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestApp, type TestApp } from '../support/app'
-import { hygieneApplication } from '../support/applications'
+import { hygieneApplication, uploadAttachments } from '../support/applications'
 
 let t: TestApp
 beforeAll(async () => {
   t = await createTestApp()
+  await uploadAttachments(t, hygieneApplication().attachments)
 })
 afterAll(() => t.close())
 
@@ -110,6 +111,7 @@ describe('decisions', () => {
       wrapSigner: (signer) => ({ ...signer, sign: async (payload, header) => ((payload as any)?.type?.includes?.('LicenceCredential') ? Promise.reject(new Error('HSM down')) : signer.sign(payload, header)) }),
     })
     try {
+      await uploadAttachments(failing, hygieneApplication().attachments)
       const created = (await (await failing.request('POST', '/v1/applications', { json: hygieneApplication() })).json()) as any
       await failing.request('POST', `/v1/applications/${created.id}/decisions`, { json: { action: 'accept' } })
       await failing.request('POST', `/v1/applications/${created.id}/decisions`, { json: { action: 'review' } })

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestApp, type TestApp } from '../support/app'
-import { hygieneApplication } from '../support/applications'
+import { attachment, hygieneApplication, uploadAttachments } from '../support/applications'
 import { testUscc } from '../support/fixtures'
 
 let t: TestApp
 beforeAll(async () => {
   t = await createTestApp({ regionCode: '440307', regionName: '深圳市龙岗区' })
+  await uploadAttachments(t, hygieneApplication().attachments)
 })
 afterAll(() => t.close())
 
@@ -25,6 +26,7 @@ describe('applications', () => {
     expect(created.response.status).toBe(201)
     expect(created.response.headers.get('location')).toBe(`/v1/applications/${created.body.id}`)
     expect(created.body).toMatchObject({ status: 'received', acceptingRegion: { code: '440307' }, handlingRegion: { code: '440307' }, licence: null })
+    expect(created.body.attachments).toEqual(hygieneApplication().attachments.map((a) => ({ ...a, held: true })))
     const id = created.body.id as string
     expect((await decide(id, { action: 'accept' })).body.status).toBe('accepted')
     expect((await decide(id, { action: 'review', reason: '材料齐全' })).body.status).toBe('in_review')
@@ -63,11 +65,13 @@ describe('applications', () => {
   })
 
   it('企业设立登记: a person applies, the approval names the new enterprise and the licence fields the form lacks', async () => {
+    const attachments = ['articles-of-association', 'legal-representative-id', 'premises-proof'].map((key) => attachment(key))
+    await uploadAttachments(t, attachments)
     const { body, response } = await create({
       matter: 'enterprise-establishment',
       applicant: { kind: 'person', idNumber: '11010519491231002X', name: '王五' },
       form: { enterpriseName: '龙岗通办科技有限公司', entityType: '有限责任公司', legalRepresentative: '王五', registeredCapital: '壹佰万元整', address: '深圳市龙岗区坂田街道1号', businessScope: '软件开发' },
-      attachments: ['articles-of-association', 'legal-representative-id', 'premises-proof'].map((key, i) => ({ key, sha256: String(i).repeat(64), size: 10, mediaType: 'application/pdf' })),
+      attachments,
     })
     expect(response.status).toBe(201)
     await decide(body.id, { action: 'accept' })
@@ -87,9 +91,11 @@ describe('applications', () => {
     await decide(id, { action: 'accept' })
     const asked = await decide(id, { action: 'request-more', missing: ['从业人员健康合格证明'], reason: '请补充' })
     expect(asked.body.status).toBe('more_requested')
-    const supplemented = await decide(id, { action: 'supplement', attachments: [{ key: 'staff-health-certificates', sha256: 'c'.repeat(64), size: 5, mediaType: 'application/pdf' }] })
+    const certificates = attachment('staff-health-certificates')
+    await uploadAttachments(t, [certificates])
+    const supplemented = await decide(id, { action: 'supplement', attachments: [certificates] })
     expect(supplemented.body.status).toBe('accepted')
-    expect(supplemented.body.attachments.map((a: any) => a.key)).toContain('staff-health-certificates')
+    expect(supplemented.body.attachments).toContainEqual({ ...certificates, held: true })
     expect(supplemented.body.timeline.at(-2).detail).toEqual({ missing: ['从业人员健康合格证明'] })
   })
 

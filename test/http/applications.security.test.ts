@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestApp, type TestApp } from '../support/app'
-import { hygieneApplication } from '../support/applications'
+import { hygieneApplication, uploadAttachments } from '../support/applications'
 
 let t: TestApp
 beforeAll(async () => {
   t = await createTestApp()
+  await uploadAttachments(t, hygieneApplication().attachments)
 })
 afterAll(() => t.close())
 

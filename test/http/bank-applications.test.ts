@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestApp, type TestApp } from '../support/app'
+import { attachment, uploadAttachments } from '../support/applications'
 import { testUscc } from '../support/fixtures'
 import { BANK_FIELDS, consentRequest } from '../support/holders'
 
 const opening = () => ({
   applicant: { kind: 'person', idNumber: '11010519491231002X', name: '王五' },
   form: { enterpriseName: '赣州一次办科技有限公司', entityType: '有限责任公司', legalRepresentative: '王五', registeredCapital: '壹佰万元整', address: '江西省赣州市章贡区红旗大道8号', businessScope: '软件开发' },
-  attachments: ['articles-of-association', 'legal-representative-id', 'premises-proof'].map((key, i) => ({ key, sha256: String(i).repeat(64), size: 10, mediaType: 'application/pdf' })),
+  attachments: ['articles-of-association', 'legal-representative-id', 'premises-proof'].map((key) => attachment(key)),
 })
 
 /** 企业开办 and 银行开户 in one visit: the bank branch accepts the application, the bureau approves, the new enterprise consents, the teller checks. */
@@ -17,6 +18,8 @@ describe('a bank branch as an accepting point of enterprise opening', () => {
 
   beforeAll(async () => {
     t = await createTestApp()
+    // The documents are scanned in at the bank's counter and held by the bureau, as at its own window.
+    await uploadAttachments(t, opening().attachments)
   })
   afterAll(() => t.close())
 

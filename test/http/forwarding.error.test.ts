@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { outboxWrites } from '../../src/adapters/postgres/pg-outbox'
 import { partnerCallMessage } from '../../src/core/outbox/partner-message'
-import { digest, establishmentForLonggang } from '../support/applications'
+import { establishmentForLonggang, hygieneApplication, uploadAttachments } from '../support/applications'
 import { gzForward, lgHolds, sendToLonggang } from '../support/forwarding'
 import { agreeBoth, createPartnerPair, registerBoth, type PartnerPair } from '../support/partner-pair'
 
@@ -17,7 +17,7 @@ afterAll(() => pair.close())
 const hygiene = {
   matter: 'public-place-hygiene',
   form: { legalRepresentative: '李四', address: '深圳市龙岗区龙岗大道1号', premisesType: '住宿场所（宾馆）', area: 1200 },
-  attachments: ['premises-layout', 'hygiene-inspection-report', 'hygiene-management-rules'].map((key, i) => ({ key, sha256: digest(i + 1), size: 10, mediaType: 'application/pdf' })),
+  attachments: hygieneApplication().attachments,
 }
 
 async function refusedWith(body: unknown, status: number, code: string) {
@@ -77,7 +77,9 @@ describe('POST /v1/partner/applications refusals', () => {
   })
 
   it('refuses an id that one of 龙岗’s own applications has (409 application_exists)', async () => {
-    const own = await (await pair.lg.request('POST', '/v1/applications', { json: establishmentForLonggang({ handlingRegion: undefined }) })).json()
+    const request = establishmentForLonggang({ handlingRegion: undefined })
+    await uploadAttachments(pair.lg, request.attachments)
+    const own = await (await pair.lg.request('POST', '/v1/applications', { json: request })).json()
     await refusedWith(await gzForward(pair, { application: { id: own.id } }), 409, 'application_exists')
     expect((await (await pair.lg.request('GET', `/v1/applications/${own.id}`)).json()).acceptingRegion.code).toBe('440307')
   })

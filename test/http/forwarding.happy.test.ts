@@ -1,7 +1,7 @@
 import { compactVerify, decodeProtectedHeader } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { IDENTITY_CHECK_TYP } from '../../src/core/application/identity-check'
-import { establishmentForLonggang } from '../support/applications'
+import { establishmentForLonggang, hygieneApplication, uploadAttachments } from '../support/applications'
 import { testUscc } from '../support/fixtures'
 import { agreeBoth, createPartnerPair, registerBoth, type PartnerPair } from '../support/partner-pair'
 
@@ -20,7 +20,11 @@ beforeAll(async () => {
   pair = await createPartnerPair()
   await registerBoth(pair)
   await agreeBoth(pair)
+  // The window scanned the documents in before it registers the applications.
+  await uploadAttachments(pair.gz, [...establishmentForLonggang().attachments, ...hygieneApplication().attachments])
 })
+
+const refs = (attachments: Array<Record<string, unknown>>) => attachments.map(({ held: _, ...ref }) => ref)
 afterAll(() => pair.close())
 
 const forwardOf = async (id: string) => (await pair.gz.db.query<OutboxRow>('SELECT * FROM outbox_messages WHERE id = $1', [id]))[0]
@@ -40,7 +44,7 @@ describe('an application accepted at 赣州’s window for 龙岗 (异地受理)
       matter: 'enterprise-establishment',
       applicant: application.applicant,
       form: application.form,
-      attachments: application.attachments,
+      attachments: refs(application.attachments),
       acceptingRegion: { code: '360700', name: '赣州市' },
       handlingRegion: { code: '440307', name: '深圳市龙岗区' },
       submittedAt: application.timeline[0].at,
@@ -73,12 +77,8 @@ describe('an application accepted at 赣州’s window for 龙岗 (异地受理)
 
   it('is refused with nothing stored or enqueued when the agreement does not let 赣州 accept the matter for 龙岗', async () => {
     const before = await pair.gz.db.query<{ n: number }>('SELECT (SELECT count(*) FROM applications)::int + (SELECT count(*) FROM outbox_messages)::int AS n')
-    const hygiene = {
-      matter: 'public-place-hygiene',
-      form: { legalRepresentative: '李四', address: '深圳市龙岗区龙岗大道1号', premisesType: '住宿场所（宾馆）', area: 1200 },
-      attachments: ['premises-layout', 'hygiene-inspection-report', 'hygiene-management-rules'].map((key, i) => ({ key, sha256: String(i).repeat(64), size: 10, mediaType: 'application/pdf' })),
-    }
-    const refused = await pair.gz.request('POST', '/v1/applications', { json: establishmentForLonggang(hygiene) })
+    const { matter, form, attachments } = hygieneApplication()
+    const refused = await pair.gz.request('POST', '/v1/applications', { json: establishmentForLonggang({ matter, form, attachments }) })
     expect(refused.status).toBe(422)
     const problem = await refused.json()
     expect(problem.code).toBe('matter_not_accepted')
@@ -107,7 +107,8 @@ describe('the forward reaching 龙岗 (远程办理)', () => {
       matter: { code: 'enterprise-establishment' },
       applicant: application.applicant,
       form: application.form,
-      attachments: application.attachments,
+      // Not held at 龙岗 yet: its outbox fetches them from 赣州.
+      attachments: refs(application.attachments).map((ref) => ({ ...ref, held: false })),
       acceptingRegion: { code: '360700', name: '赣州市' },
       handlingRegion: { code: '440307', name: '深圳市龙岗区' },
       status: 'received',
@@ -116,7 +117,8 @@ describe('the forward reaching 龙岗 (远程办理)', () => {
     expect(there.timeline[0]).toMatchObject({ sequence: 1, action: 'submit', to: 'received', actor: `partner:360700 ${application.timeline[0].actor}` })
     expect(there.timeline[0].detail).toMatchObject({ acceptedBy: { code: '360700' }, identityCheck: { method: 'window', checkedBy: application.timeline[0].actor } })
 
-    // 龙岗's staff handle it with the decisions endpoint, as one made at their own window.
+    // 龙岗's staff handle it with the decisions endpoint, as one made at their own window, once its documents are fetched.
+    await pair.lg.outbox.drain()
     for (const action of ['accept', 'review']) expect((await pair.lg.request('POST', `/v1/applications/${application.id}/decisions`, { json: { action } })).status).toBe(200)
     const holder = { kind: 'enterprise', uscc: testUscc(440), name: '深圳龙岗通办科技有限公司' }
     const approved = await pair.lg.request('POST', `/v1/applications/${application.id}/decisions`, { json: { action: 'approve', licence: { holder, fields: { establishedOn: '2026-12-04' }, validUntil: '2056-12-03' } } })

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestApp, type TestApp } from '../support/app'
+import { attachment, uploadAttachments } from '../support/applications'
 import { consentRequest, licensedHolder, registeredBank } from '../support/holders'
 
 /**
@@ -143,8 +144,9 @@ describe('holder and bank endpoints answer bad input with a problem and store no
     const valid = {
       applicant: { kind: 'person', idNumber: '11010519491231002X', name: '王五' },
       form: { enterpriseName: '赣州错误输入有限公司', entityType: '有限责任公司', legalRepresentative: '王五', registeredCapital: '壹佰万元整', address: '江西省赣州市章贡区红旗大道8号', businessScope: '软件开发' },
-      attachments: ['articles-of-association', 'legal-representative-id', 'premises-proof'].map((key, i) => ({ key, sha256: String(i).repeat(64), size: 10, mediaType: 'application/pdf' })),
+      attachments: ['articles-of-association', 'legal-representative-id', 'premises-proof'].map((key) => attachment(key)),
     }
+    await uploadAttachments(t, valid.attachments)
     await problem(apply(valid, { 'idempotency-key': 'two words' }), 400, 'invalid_request')
     await problem(apply({ ...valid, form: { ...valid.form, enterpriseName: '赣州\u0000公司' } }), 422, 'invalid_characters')
     await problem(t.request('GET', '/v1/bank/applications/%00', { token: opener.credential }), 404, 'application_not_found')

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { signRequest, SUPERVISION_REQUEST_TAG } from '../../src/adapters/crypto/http-signatures'
 import { createTestApp, type TestApp } from '../support/app'
-import { hygieneApplication } from '../support/applications'
+import { hygieneApplication, uploadAttachments } from '../support/applications'
 import { businessLicenceRequest, testUscc } from '../support/fixtures'
 import { attestationJwk, startSupervisionReceiver, supervisionKeyPair, type SupervisionReceiver } from '../support/supervision-receiver'
 
@@ -155,6 +155,7 @@ describe('licence events reach the supervision webhook', () => {
   })
 
   it('a licence issued by approving an application is announced too', async () => {
+    await uploadAttachments(t, hygieneApplication().attachments)
     const created = await t.request('POST', '/v1/applications', { json: hygieneApplication({ applicant: { kind: 'enterprise', uscc: testUscc(104), name: '赣州申请宾馆有限公司' } }) })
     if (created.status !== 201) return expect.fail(`application not created: ${await created.text()}`)
     const { id } = (await created.json()) as { id: string }

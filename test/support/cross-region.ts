@@ -1,5 +1,5 @@
 import { expect } from 'vitest'
-import { establishmentForLonggang } from './applications'
+import { establishmentForLonggang, uploadAttachments } from './applications'
 import { testUscc } from './fixtures'
 import type { PartnerPair } from './partner-pair'
 
@@ -10,13 +10,20 @@ import type { PartnerPair } from './partner-pair'
  */
 export const agreedPart = (event: Record<string, unknown>) => ({ sequence: event.sequence, action: event.action, from: event.from, to: event.to, reason: event.reason, ...(event.sequence === 1 ? {} : { at: event.at }) })
 
-/** An application accepted at 赣州's window for 龙岗 and delivered to 龙岗 by 赣州's outbox. */
+/**
+ * An application accepted at 赣州's window for 龙岗 (its documents uploaded there first),
+ * delivered to 龙岗 by 赣州's outbox, and its documents fetched by 龙岗's.
+ */
 export async function forwardedToLonggang(pair: PartnerPair, overrides: Record<string, unknown> = {}): Promise<{ id: string; actor: string }> {
-  const created = await pair.gz.request('POST', '/v1/applications', { json: establishmentForLonggang(overrides) })
+  const request = establishmentForLonggang(overrides)
+  await uploadAttachments(pair.gz, request.attachments)
+  const created = await pair.gz.request('POST', '/v1/applications', { json: request })
   expect(created.status).toBe(201)
   const application = await created.json()
   await pair.gz.outbox.drain()
-  expect((await pair.lg.request('GET', `/v1/applications/${application.id}`)).status).toBe(200)
+  await pair.lg.outbox.drain()
+  const there = await viewAt(pair.lg, application.id)
+  expect(there.attachments.map((a: { held: boolean }) => a.held)).toEqual(request.attachments.map(() => true))
   return { id: application.id, actor: application.timeline[0].actor }
 }
 

@@ -13,6 +13,8 @@ export interface PartnerPair {
   override(host: 'gz.test' | 'lg.test', path: string, answer: ((request: Request) => Promise<Response>) | undefined): void
   /** Moves 赣州's clock forward (its status copies age; 龙岗 keeps real time). */
   advanceGz(ms: number): void
+  /** Moves 龙岗's clock forward (its outbox retries fall due). */
+  advanceLg(ms: number): void
   close(): Promise<void>
 }
 
@@ -39,8 +41,9 @@ export async function createPartnerPair(options: { partnerStatusMaxAgeMs?: numbe
   }
   const common = { fetch: route, ...(options.partnerStatusMaxAgeMs !== undefined ? { partnerStatusMaxAgeMs: options.partnerStatusMaxAgeMs } : {}) }
   let gzOffsetMs = 0
+  let lgOffsetMs = 0
   const gz = await createTestApp({ ...common, publicUrl: 'http://gz.test', clock: { now: () => new Date(Date.now() + gzOffsetMs) } })
-  const lg = await createTestApp({ ...common, regionCode: '440307', regionName: '深圳市龙岗区', publicUrl: 'http://lg.test' })
+  const lg = await createTestApp({ ...common, regionCode: '440307', regionName: '深圳市龙岗区', publicUrl: 'http://lg.test', clock: { now: () => new Date(Date.now() + lgOffsetMs) } })
   apps.set('gz.test', gz)
   apps.set('lg.test', lg)
   return {
@@ -50,6 +53,7 @@ export async function createPartnerPair(options: { partnerStatusMaxAgeMs?: numbe
     setDown: (host, isDown) => void (isDown ? down.add(host) : down.delete(host)),
     override: (host, path, answer) => void (answer ? overrides.set(`${host}${path}`, answer) : overrides.delete(`${host}${path}`)),
     advanceGz: (ms) => void (gzOffsetMs += ms),
+    advanceLg: (ms) => void (lgOffsetMs += ms),
     close: async () => {
       await gz.close()
       await lg.close()

@@ -402,6 +402,32 @@ CREATE TABLE licence_collections (
 );
 `,
   },
+  {
+    id: '014_attachments',
+    sql: `
+-- The documents applications name by SHA-256, held here: uploaded at the window, or fetched from
+-- the region that accepted a forwarded application and checked against its digest. The content
+-- is base64 text, as licence_collections.pdf is: the same parameter on PGlite and postgres.js.
+CREATE TABLE attachments (
+  sha256 text PRIMARY KEY CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+  media_type text NOT NULL,
+  size integer NOT NULL CHECK (size > 0),
+  content text NOT NULL,
+  created_at timestamptz NOT NULL
+);
+
+-- Which documents held here were offered to which partner region for an application accepted
+-- here (with its forward, or with a supplement asked of it): that region may fetch them, and
+-- no other. Kept apart from applications.attachments: a supplement is offered when it is sent,
+-- while this region's copy of the application does not change until the handling region answers.
+CREATE TABLE attachment_offers (
+  region text NOT NULL,
+  sha256 text NOT NULL REFERENCES attachments (sha256),
+  application_id uuid NOT NULL REFERENCES applications (id),
+  PRIMARY KEY (region, sha256, application_id)
+);
+`,
+  },
 ]
 
 export async function migrate(db: SqlClient): Promise<string[]> {

@@ -1,6 +1,7 @@
 import { holderKey, type Licence, type LicenceEvent, type LicenceStatus } from '../../core/licence/licence'
 import type { IdempotentResult, StatusListSlot, Store, StoreTransaction, StoredStatusList } from '../../core/ports'
 import { applicationReads, applicationWrites } from './pg-application-store'
+import { attachmentStore, attachmentWrites } from './pg-attachment-store'
 import { outboxWrites } from './pg-outbox'
 import { supervisionReads } from './pg-supervision-store'
 import { subscriptionReads } from './pg-subscriptions'
@@ -68,6 +69,7 @@ function transaction(tx: SqlClient, now: () => Date): StoreTransaction {
   }
   return {
     ...applicationWrites(tx),
+    ...attachmentWrites(tx),
     ...outboxWrites(tx, now),
     ...supervisionReads(tx),
     ...subscriptionReads(tx),
@@ -139,6 +141,7 @@ export function isUuid(id: string): boolean {
 export function createPgStore(db: SqlClient, now: () => Date = () => new Date()): Store {
   return {
     ...applicationReads(db),
+    ...attachmentStore(db),
     transaction: (work) => db.transaction((tx) => work(transaction(tx, now))),
     async getLicence(id) {
       if (!isUuid(id)) return undefined

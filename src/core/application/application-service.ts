@@ -3,9 +3,11 @@ import { idNumberProblem } from '../licence/id-number'
 import type { Licence } from '../licence/licence'
 import { issueLicenceInTransaction, type Actor, type LicenceServiceDeps } from '../licence/licence-service'
 import { usccProblem } from '../licence/uscc'
-import type { Clock, Store, StoreTransaction } from '../ports'
+import type { AttachmentReads, Clock, Store, StoreTransaction } from '../ports'
 import { requestHash } from '../request-hash'
 import { DECISIONS, type Applicant, type Application, type ApplicationEvent, type AttachmentRef, type DecisionAction, type Region } from './application'
+import { enqueueAttachmentFetches } from './attachment-fetch'
+import { heldProblems, requireAllHeld } from './attachment-holding'
 import { findMatter, formProblems, licenceFieldsFromForm, type Matter } from './matters'
 
 export interface ApplicationServiceDeps {
@@ -55,13 +57,20 @@ function applicantProblems(applicant: Applicant): TongbanError[] {
   return problem ? [new ValidationError('invalid_id_number', `invalid 公民身份号码: ${problem}`, [{ pointer: '/applicant/idNumber', message: problem }])] : []
 }
 
-function attachmentProblems(matter: Matter, attachments: AttachmentRef[], base: string): TongbanError[] {
+/** The attachments given whose key the matter does not take, pointing at each under `base`. */
+function unknownAttachmentProblems(matter: Matter, given: AttachmentRef[], base: string): TongbanError[] {
   const problems: TongbanError[] = []
-  attachments.forEach((attachment, i) => {
+  given.forEach((attachment, i) => {
     if (!matter.attachments.some((a) => a.key === attachment.key)) {
       problems.push(new ValidationError('unknown_attachment', `${matter.name} takes no attachment ${JSON.stringify(attachment.key)}`, [{ pointer: `${base}/${i}/key`, message: 'not an attachment of this matter' }]))
     }
   })
+  return problems
+}
+
+/** The matter's required attachments that `attachments` (all the application has) lacks. */
+function missingAttachmentProblems(matter: Matter, attachments: AttachmentRef[], base: string): TongbanError[] {
+  const problems: TongbanError[] = []
   const missing = matter.attachments.filter((a) => a.required && !attachments.some((given) => given.key === a.key))
   if (missing.length > 0) {
     problems.push(
@@ -105,15 +114,20 @@ export function contentProblems(matter: Matter, request: { applicant: Applicant;
   const problems = applicantProblems(request.applicant)
   const form = formProblems(matter, request.form)
   if (form.length > 0) problems.push(new ValidationError('invalid_form', `the form does not match the ${matter.name} schema`, form))
-  problems.push(...attachmentProblems(matter, request.attachments, '/attachments'))
+  problems.push(...unknownAttachmentProblems(matter, request.attachments, '/attachments'), ...missingAttachmentProblems(matter, request.attachments, '/attachments'))
   return problems
 }
 
-export function validateApplication(deps: ApplicationServiceDeps, request: CreateApplicationRequest): { matter: Matter; handlingRegion: Region } {
+/**
+ * Checks an application made at this region's window whole: matter, applicant, form,
+ * attachments (each naming a document uploaded here) and the region that handles it.
+ */
+export async function validateApplication(deps: ApplicationServiceDeps, request: CreateApplicationRequest): Promise<{ matter: Matter; handlingRegion: Region }> {
   const problems: TongbanError[] = []
   const matter = findMatter(request.matter)
   if (!matter) problems.push(new ValidationError('unknown_matter', `no matter ${JSON.stringify(request.matter)}; see GET /v1/matters`, [{ pointer: '/matter', message: 'unknown matter' }]))
   problems.push(...(matter ? contentProblems(matter, request) : applicantProblems(request.applicant)))
+  problems.push(...(await heldProblems(deps.store, request.attachments, '/attachments')))
   const handlingRegion = resolveHandlingRegion(deps, matter, request.handlingRegion, problems)
   throwProblems(problems)
   return { matter: matter as Matter, handlingRegion }
@@ -127,7 +141,7 @@ export async function createApplication(
   request: CreateApplicationRequest,
   options: { actor: Actor; idempotencyKey?: string },
 ): Promise<CreateResult> {
-  const { handlingRegion } = validateApplication(deps, request)
+  const { handlingRegion } = await validateApplication(deps, request)
   const hash = options.idempotencyKey ? await requestHash(request) : ''
   const result = await deps.store.transaction(async (tx): Promise<CreateResult> => {
     if (options.idempotencyKey) {
@@ -166,15 +180,26 @@ export async function createApplication(
   return result
 }
 
-/** The form and attachments after a supplement: checked whole against the matter, or its problems thrown. */
-export function supplemented(matter: Matter, current: Application, decision: Pick<DecisionRequest, 'form' | 'attachments'>): Pick<Application, 'form' | 'attachments'> {
+/**
+ * The form and attachments after a supplement: checked whole against the matter, or its
+ * problems thrown. `heldHere` reads the documents held at this window, where the added
+ * attachments must have been uploaded; undefined when they are held by the partner that asked
+ * for the supplement, and are fetched from it.
+ */
+export async function supplemented(
+  matter: Matter,
+  current: Application,
+  decision: Pick<DecisionRequest, 'form' | 'attachments'>,
+  heldHere: AttachmentReads | undefined,
+): Promise<Pick<Application, 'form' | 'attachments'>> {
   const form = decision.form ?? current.form
   const added = decision.attachments ?? []
   const attachments = [...current.attachments.filter((a) => !added.some((b) => b.key === a.key)), ...added]
   const problems: TongbanError[] = []
   const formDetails = formProblems(matter, form)
   if (formDetails.length > 0) problems.push(new ValidationError('invalid_form', `the form does not match the ${matter.name} schema`, formDetails))
-  problems.push(...attachmentProblems(matter, attachments, '/attachments'))
+  problems.push(...unknownAttachmentProblems(matter, added, '/attachments'), ...missingAttachmentProblems(matter, attachments, '/attachments'))
+  if (heldHere) problems.push(...(await heldProblems(heldHere, added, '/attachments')))
   throwProblems(problems)
   return { form, attachments }
 }
@@ -202,7 +227,11 @@ export async function decide(
   id: string,
   decision: DecisionRequest,
   actor: Actor,
-  options: { idempotency?: { scope: string; key: string; hash: string } } = {},
+  options: {
+    idempotency?: { scope: string; key: string; hash: string }
+    /** The partner region whose window took a supplement and holds its documents; absent: this region's window. */
+    documentsAt?: string
+  } = {},
 ): Promise<{ application: Application; licence?: Licence; replayed?: true }> {
   let issued: Licence | undefined
   let replayed = false
@@ -228,7 +257,8 @@ export async function decide(
     const next: Application = { ...current, sequence: current.sequence + 1, updatedAt: now }
     const detail: Record<string, unknown> = {}
     if (decision.action === 'supplement') {
-      const { form, attachments } = supplemented(matter, current, decision)
+      const { form, attachments } = await supplemented(matter, current, decision, options.documentsAt === undefined ? tx : undefined)
+      if (options.documentsAt !== undefined) await enqueueAttachmentFetches(tx, deps.newId, id, options.documentsAt, decision.attachments ?? [])
       Object.assign(next, { form, attachments, status: current.resumeStatus ?? 'received', resumeStatus: null })
       if (decision.form) detail.form = 'replaced'
       if (decision.attachments?.length) detail.attachments = decision.attachments
@@ -236,6 +266,7 @@ export async function decide(
       Object.assign(next, { status: 'more_requested', resumeStatus: current.status })
       detail.missing = decision.missing ?? []
     } else if (decision.action === 'approve') {
+      await requireAllHeld(tx, current.attachments)
       const given = decision.licence as NonNullable<DecisionRequest['licence']>
       const request = {
         type: matter.licenceType.key,

@@ -22,12 +22,14 @@ export interface Region {
 export interface AttachmentRef {
   /** The matter's attachment key (`articles-of-association`). */
   key: string
-  /** SHA-256 of the document, lower-case hex: the document is identified by it wherever it is kept. */
+  /**
+   * SHA-256 of the document, lower-case hex: the document is identified by it wherever it is
+   * kept. The accepting region holds it (POST /v1/attachments); a handling region fetches it
+   * from there by this digest and checks it (attachment-fetch.ts).
+   */
   sha256: string
   size: number
   mediaType: string
-  /** Where the handling region can fetch the document; it checks the digest before use. */
-  url?: string
 }
 
 export interface Application {

@@ -4,6 +4,7 @@ import type { Clock, JwsSigner, Store, StoreTransaction } from '../ports'
 import { requestHash } from '../request-hash'
 import type { Applicant, Application, ApplicationEvent, AttachmentRef, Region } from './application'
 import { contentProblems, throwProblems } from './application-service'
+import { enqueueAttachmentFetches } from './attachment-fetch'
 import type { AttestationKeyOf } from '../partner/partner-statement'
 import { signIdentityCheck, verifyIdentityCheck } from './identity-check'
 import { findMatter } from './matters'
@@ -61,6 +62,8 @@ export async function enqueueForward(deps: ForwardingDeps, tx: StoreTransaction,
     identityCheck: await signIdentityCheck(deps.attestation, deps.publicUrl, application, event),
   }
   await tx.enqueueMessage(partnerCallMessage({ id: application.id, topic: FORWARD_TOPIC, partner: application.handlingRegion.code, method: 'POST', path: FORWARD_PATH, body, subject: application.id }))
+  // The documents stay here; the handling region fetches them by digest (GET /v1/partner/attachments/{sha256}).
+  await tx.offerAttachments(application.id, application.handlingRegion.code, application.attachments.map((a) => a.sha256))
 }
 
 /** An application id that is taken here by another application (not a repeat of this forward). */
@@ -72,6 +75,7 @@ export class ApplicationExistsError extends TongbanError {
 export interface IncomingDeps {
   store: Store
   clock: Clock
+  newId: () => string
   region: Region
   /** The matter codes the agreement in force lets `partner` accept on this region's behalf. */
   mattersAcceptedBy(partner: string, at: Date): string[]
@@ -87,7 +91,8 @@ const IDEMPOTENCY_SCOPE = 'partner-application'
  * checked as one made at our own window would be, plus: it must come from the region that
  * accepted it, be for us, be a matter the agreement lets the caller accept for us, and carry
  * the caller's valid identity check. It is stored once under its id; a repeat of the same
- * forward (the outbox delivers at least once) changes nothing and gets the first answer.
+ * forward (the outbox delivers at least once) changes nothing and gets the first answer. The
+ * documents it names are fetched from the caller by jobs enqueued with it (attachment-fetch.ts).
  */
 export async function receiveForward(deps: IncomingDeps, caller: string, request: ForwardRequest): Promise<IncomingResult> {
   const forwarded = request.application
@@ -144,6 +149,7 @@ export async function receiveForward(deps: IncomingDeps, caller: string, request
       at: now,
     }
     await tx.insertApplicationEvent(event)
+    await enqueueAttachmentFetches(tx, deps.newId, application.id, caller, application.attachments)
     const body = { id: application.id, status: application.status }
     await tx.completeIdempotencyKey(IDEMPOTENCY_SCOPE, `${caller}:${forwarded.id}`, 201, body)
     return { replayed: false, status: 201, body }

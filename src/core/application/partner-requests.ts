@@ -60,7 +60,9 @@ export async function requestOfHandlingRegion(deps: RequestingDeps, id: string, 
     if (decision.action === 'supplement') {
       const matter = findMatter(current.matterCode)
       if (!matter) throw new ValidationError('unknown_matter', `matter ${current.matterCode} is no longer in the catalogue`)
-      supplemented(matter, current, decision)
+      // The documents stay here, where the applicant brought them: the handling region may fetch them now.
+      await supplemented(matter, current, decision, tx)
+      await tx.offerAttachments(id, handler.code, (decision.attachments ?? []).map((a) => a.sha256))
     }
     const body: DecisionRequestBody = {
       requestId,
@@ -84,7 +86,8 @@ export async function requestOfHandlingRegion(deps: RequestingDeps, id: string, 
  * At the handling region (`POST /v1/partner/applications/{id}/decisions`): the accepting
  * region asks for a step on an application it accepted for us. It is taken as the decision of
  * the caller's window, under the state machine like any other, once per request id however
- * often the request is delivered.
+ * often the request is delivered. A supplement's documents stay with the caller and are
+ * fetched from it (attachment-fetch.ts).
  */
 export async function takeRequestedDecision(deps: ApplicationServiceDeps, caller: string, id: string, body: DecisionRequestBody): Promise<{ id: string; status: string; sequence: number }> {
   const application = await deps.store.getApplication(id)
@@ -93,6 +96,6 @@ export async function takeRequestedDecision(deps: ApplicationServiceDeps, caller
     throw new NotFoundError('application_not_found', `no application ${id} was forwarded by ${caller}`)
   }
   const { requestId, actor, at: _at, ...decision } = body
-  const result = await decide(deps, id, decision, { id: `partner:${caller} ${actor}` }, { idempotency: { scope: 'partner-decision', key: `${caller}:${requestId}`, hash: await requestHash(body) } })
+  const result = await decide(deps, id, decision, { id: `partner:${caller} ${actor}` }, { idempotency: { scope: 'partner-decision', key: `${caller}:${requestId}`, hash: await requestHash(body) }, documentsAt: caller })
   return { id, status: result.application.status, sequence: result.application.sequence }
 }

@@ -1,5 +1,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
-import type { Application, ApplicationEvent } from '../../core/application/application'
+import type { Application, ApplicationEvent, AttachmentRef } from '../../core/application/application'
+import { withHolding } from '../../core/application/attachment-holding'
+import { ATTACHMENT_MEDIA_TYPES, MAX_ATTACHMENT_BYTES } from '../../core/application/attachments'
 import { createApplication, decide } from '../../core/application/application-service'
 import { handOver } from '../../core/application/collection'
 import type { LicenceCollection } from '../../core/application/application'
@@ -19,13 +21,20 @@ const IdParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'pa
 export const AttachmentSchema = z
   .object({
     key: z.string().min(1).max(64).openapi({ example: 'articles-of-association', description: 'The matter’s attachment key' }),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a lower-case hex SHA-256').openapi({ description: 'SHA-256 of the document' }),
-    size: z.number().int().min(1).max(100 * 1024 * 1024),
-    mediaType: z.string().regex(/^[\w.+-]+\/[\w.+-]+$/, 'must be a media type').max(100),
-    url: z.url({ protocol: /^https?$/ }).max(2000).optional().openapi({ description: 'Where the handling region fetches it; the digest is checked' }),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'must be a lower-case hex SHA-256')
+      .openapi({ description: 'SHA-256 of a document held by the region that accepted the application (POST /v1/attachments); the handling region fetches it from there by this digest' }),
+    size: z.number().int().min(1).max(MAX_ATTACHMENT_BYTES),
+    mediaType: z.enum(ATTACHMENT_MEDIA_TYPES),
   })
   .strict()
   .openapi('AttachmentRef')
+
+const ApplicationAttachmentSchema = AttachmentSchema.extend({
+  mediaType: z.string(),
+  held: z.boolean().openapi({ description: 'Whether the document is held here, as referenced; at a handling region, it is fetched from the accepting region after the forward' }),
+}).openapi('ApplicationAttachment')
 
 export const RegionSchema = z.object({ code: z.string(), name: z.string() })
 
@@ -114,7 +123,7 @@ export const ApplicationSchema = z
     matter: z.object({ code: z.string(), name: z.string() }),
     applicant: HolderSchema,
     form: z.record(z.string(), z.unknown()),
-    attachments: z.array(AttachmentSchema),
+    attachments: z.array(ApplicationAttachmentSchema),
     acceptingRegion: RegionSchema,
     handlingRegion: RegionSchema,
     status: z.enum(['received', 'accepted', 'in_review', 'more_requested', 'approved', 'rejected', 'withdrawn']),
@@ -162,13 +171,17 @@ function messageView(m: ApplicationMessage) {
   return { id: m.id, topic: m.topic, destination: m.destination, state: m.state, attempts: m.attempts, lastError: m.lastError, createdAt: m.createdAt.toISOString(), deliveredAt: iso(m.deliveredAt) }
 }
 
-export function applicationView(application: Application, timeline: ApplicationEvent[], related: { collection?: LicenceCollection | undefined; messages?: ApplicationMessage[] } = {}) {
+export function applicationView(
+  application: Application,
+  timeline: ApplicationEvent[],
+  related: { attachments: Array<AttachmentRef & { held: boolean }>; collection?: LicenceCollection | undefined; messages?: ApplicationMessage[] },
+) {
   return {
     id: application.id,
     matter: { code: application.matterCode, name: findMatter(application.matterCode)?.name ?? application.matterCode },
     applicant: application.applicant,
     form: application.form,
-    attachments: application.attachments,
+    attachments: related.attachments,
     acceptingRegion: application.acceptingRegion,
     handlingRegion: application.handlingRegion,
     status: application.status,
@@ -191,8 +204,13 @@ export function applicationRoutes(deps: AppDeps, hook: Hook) {
   async function view(id: string) {
     const application = await deps.store.getApplication(id)
     if (!application) throw new NotFoundError('application_not_found', `no application ${id}`)
-    const [timeline, collection, messages] = await Promise.all([deps.store.listApplicationEvents(id), deps.store.getCollection(id), deps.store.listApplicationMessages(id)])
-    return applicationView(application, timeline, { collection, messages })
+    const [timeline, attachments, collection, messages] = await Promise.all([
+      deps.store.listApplicationEvents(id),
+      withHolding(deps.store, application.attachments),
+      deps.store.getCollection(id),
+      deps.store.listApplicationMessages(id),
+    ])
+    return applicationView(application, timeline, { attachments, collection, messages })
   }
 
   app.openapi(
@@ -201,6 +219,7 @@ export function applicationRoutes(deps: AppDeps, hook: Hook) {
       path: '/v1/applications',
       tags: ['applications'],
       summary: 'Register an application at the window (受理): checked whole against the matter, stored with its first event',
+      description: 'Each attachment names a document uploaded here first (POST /v1/attachments) by its SHA-256, size and media type.',
       security: bearer,
       request: {
         headers: z.object({ 'idempotency-key': z.string().optional() }),
@@ -244,7 +263,7 @@ export function applicationRoutes(deps: AppDeps, hook: Hook) {
       security: bearer,
       request: { params: IdParam, body: { content: { 'application/json': { schema: DecisionSchema } }, required: true } },
       description:
-        'On an application another region handles, only withdraw and supplement can be taken here: they are sent to the handling region (202, the request in `messages`), and the status changes when its event comes back.',
+        'On an application another region handles, only withdraw and supplement can be taken here: they are sent to the handling region (202, the request in `messages`), and the status changes when its event comes back. A supplement’s attachments name documents uploaded here (POST /v1/attachments). An approval needs every document the application names held here: 409 attachments_not_held while one is still being fetched from the accepting region.',
       responses: {
         200: {
           description: 'The application after the decision, and the licence an approval issued',

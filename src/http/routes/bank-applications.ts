@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { createApplication } from '../../core/application/application-service'
+import { withHolding } from '../../core/application/attachment-holding'
 import { ForbiddenError, InvalidRequestError, NotFoundError } from '../../core/errors'
 import type { RelyingParty } from '../../core/holder/relying-party'
 import type { AppDeps } from '../deps'
@@ -39,7 +40,7 @@ export function bankApplicationRoutes(deps: AppDeps, hook: Hook) {
     const timeline = application ? await deps.store.listApplicationEvents(id) : []
     // Another branch's application, or the window's, is answered like one that does not exist.
     if (!application || timeline[0]?.actor !== bankActor(bank).id) throw new NotFoundError('application_not_found', `this branch started no application ${id}`)
-    return applicationView(application, timeline)
+    return applicationView(application, timeline, { attachments: await withHolding(deps.store, application.attachments) })
   }
 
   app.openapi(

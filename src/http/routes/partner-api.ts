@@ -6,6 +6,8 @@ import { AttachmentSchema, RegionSchema } from './applications'
 import { receiveForward } from '../../core/application/forwarding'
 import { receiveApplicationEvent } from '../../core/application/application-events'
 import { licenceForPickup } from '../../core/application/licence-pickup'
+import { attachmentForPartner, ATTACHMENT_MEDIA_TYPES } from '../../core/application/attachments'
+import { Sha256Param } from './attachments'
 import { REQUESTABLE_ACTIONS, takeRequestedDecision } from '../../core/application/partner-requests'
 import type { AttestationKeyOf } from '../../core/partner/partner-statement'
 import { HolderSchema } from '../schemas'
@@ -122,6 +124,7 @@ export function partnerApiRoutes(deps: AppDeps, hook: Hook) {
         {
           store: deps.store,
           clock: deps.clock,
+          newId: deps.applications.newId,
           region: deps.region,
           mattersAcceptedBy: (partner, at) => deps.agreements.mattersAcceptedBy(partner, at),
           attestationKeyOf,
@@ -130,6 +133,8 @@ export function partnerApiRoutes(deps: AppDeps, hook: Hook) {
         c.req.valid('json'),
       )
       if (result.replayed) c.header('Idempotent-Replayed', 'true')
+      // The forward enqueued the fetches of its documents: start them now rather than at the next tick.
+      else deps.applications.afterStep?.()
       return c.json(result.body, 201)
     },
   )
@@ -214,6 +219,22 @@ export function partnerApiRoutes(deps: AppDeps, hook: Hook) {
       const licence = await licenceForPickup(deps.store, c.get('partner').code, c.req.valid('param').id)
       c.header('cache-control', 'no-store')
       return c.json({ credential: licence.credential }, 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/partner/attachments/{sha256}',
+      middleware: [requireAgreement(deps.partners)] as const,
+      tags: ['partner'],
+      summary: 'A document an application accepted here names, for the region handling it (远程办理); it checks the digest',
+      request: { params: Sha256Param },
+      responses: { 200: { description: 'The document, with its media type', content: Object.fromEntries(ATTACHMENT_MEDIA_TYPES.map((type) => [type, { schema: z.string().openapi({ format: 'binary' }) }])) }, ...problems(401, 403, 404, 429) },
+    }),
+    async (c) => {
+      const { attachment, content } = await attachmentForPartner(deps.store, c.get('partner').code, c.req.valid('param').sha256)
+      return c.body(content as Uint8Array<ArrayBuffer>, 200, { 'content-type': attachment.mediaType, 'cache-control': 'no-store' })
     },
   )
 
