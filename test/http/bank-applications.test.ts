@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestApp, type TestApp } from '../support/app'
-import { attachment, uploadAttachments } from '../support/applications'
+import { attachment, testPdf, uploadAttachments } from '../support/applications'
 import { testUscc } from '../support/fixtures'
 import { BANK_FIELDS, consentRequest } from '../support/holders'
 
@@ -18,13 +18,13 @@ describe('a bank branch as an accepting point of enterprise opening', () => {
 
   beforeAll(async () => {
     t = await createTestApp()
-    // The documents are scanned in at the bank's counter and held by the bureau, as at its own window.
-    await uploadAttachments(t, opening().attachments)
   })
   afterAll(() => t.close())
 
   it('registers the application, follows it to the licence, and opens the account with the new enterprise’s consent', async () => {
     const bank = await register('赣州红旗支行', ['开户', '企业开办'])
+    // The documents are scanned in at the bank's counter and held by the bureau, as at its own window.
+    await uploadAttachments(t, opening().attachments, { path: '/v1/bank/attachments', token: bank.credential })
     const created = await t.request('POST', '/v1/bank/applications', { token: bank.credential, json: opening(), headers: { 'idempotency-key': 'counter-1' } })
     expect(created.status).toBe(201)
     const application = await created.json()
@@ -58,6 +58,10 @@ describe('a bank branch as an accepting point of enterprise opening', () => {
     const before = await count()
     const refused = await t.request('POST', '/v1/bank/applications', { token: accounts.credential, json: opening() })
     expect(refused.status).toBe(403)
+    const document = attachment('articles-of-association', '只开户支行的章程')
+    const upload = await t.request('POST', '/v1/bank/attachments', { token: accounts.credential, body: testPdf('只开户支行的章程') as Uint8Array<ArrayBuffer>, headers: { 'content-type': 'application/pdf' } })
+    expect(upload.status).toBe(403)
+    expect(await t.db.query('SELECT 1 FROM attachments WHERE sha256 = $1', [document.sha256])).toEqual([])
     expect((await refused.json()).code).toBe('forbidden')
     const bad = await t.request('POST', '/v1/bank/applications', { token: mine.credential, json: { ...opening(), form: { enterpriseName: '缺字段公司' } } })
     expect(bad.status).toBe(422)

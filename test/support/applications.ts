@@ -24,17 +24,18 @@ export function attachment(key: string, name: string = key) {
 
 /**
  * Uploads the documents these attachments name to a region's window (POST /v1/attachments), as
- * staff do before they register an application: to a test app, or to a region process.
+ * staff do before they register an application: to a test app, or to a region process; `as`
+ * uploads them elsewhere with another credential (a bank branch: POST /v1/bank/attachments).
  */
-export async function uploadAttachments(region: TestApp | RegionProcess, attachments: ReadonlyArray<{ sha256: string }>): Promise<void> {
+export async function uploadAttachments(region: TestApp | RegionProcess, attachments: ReadonlyArray<{ sha256: string }>, as: { path: string; token: string } = { path: '/v1/attachments', token: '' }): Promise<void> {
   for (const { sha256 } of attachments) {
     const body = documents.get(sha256)
     if (!body) throw new Error(`no test document has the digest ${sha256}`)
     const headers = { 'content-type': 'application/pdf' }
     const answer =
       'request' in region
-        ? await region.request('POST', '/v1/attachments', { body: body as Uint8Array<ArrayBuffer>, headers })
-        : await fetch(`${region.url}/v1/attachments`, { method: 'POST', headers: { ...headers, authorization: `Bearer ${region.adminToken}` }, body: body as Uint8Array<ArrayBuffer> })
+        ? await region.request('POST', as.path, { body: body as Uint8Array<ArrayBuffer>, headers, ...(as.token ? { token: as.token } : {}) })
+        : await fetch(`${region.url}${as.path}`, { method: 'POST', headers: { ...headers, authorization: `Bearer ${as.token || region.adminToken}` }, body: body as Uint8Array<ArrayBuffer> })
     if (answer.status !== 201 && answer.status !== 200) throw new Error(`uploading ${sha256} answered ${answer.status}: ${await answer.text()}`)
   }
 }

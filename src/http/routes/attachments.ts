@@ -17,10 +17,10 @@ export const HeldAttachmentSchema = z
   .openapi('HeldAttachment')
 
 const binary = { schema: z.string().openapi({ format: 'binary' }) }
-const documentContent = Object.fromEntries(ATTACHMENT_MEDIA_TYPES.map((type) => [type, binary]))
+export const documentContent = Object.fromEntries(ATTACHMENT_MEDIA_TYPES.map((type) => [type, binary]))
 
 /** The media type of a request, without parameters. */
-const mediaTypeOf = (header: string | undefined) => (header ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
+export const mediaTypeOf = (header: string | undefined) => (header ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
 
 /** The attachment store at the window: staff upload the documents an application will name, and read them back. */
 export function attachmentRoutes(deps: AppDeps, hook: Hook) {

@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { createApplication } from '../../core/application/application-service'
 import { withHolding } from '../../core/application/attachment-holding'
+import { ATTACHMENT_MEDIA_TYPES, holdAttachment } from '../../core/application/attachments'
 import { ForbiddenError, InvalidRequestError, NotFoundError } from '../../core/errors'
 import type { RelyingParty } from '../../core/holder/relying-party'
 import type { AppDeps } from '../deps'
@@ -8,6 +9,7 @@ import { requireBank, type BankVariables } from '../middleware/holder-auth'
 import { noStore } from '../middleware/no-store'
 import { problems } from '../schemas'
 import { ApplicationSchema, applicationView, CreateApplicationSchema } from './applications'
+import { documentContent, HeldAttachmentSchema, mediaTypeOf } from './attachments'
 import type { Hook } from './hook'
 
 /** The one matter a bank service point accepts for the bureau: 企业设立登记, so that 企业开办 and 银行开户 happen in one visit. */
@@ -30,6 +32,7 @@ export function bankApplicationRoutes(deps: AppDeps, hook: Hook) {
   const app = new OpenAPIHono<{ Variables: BankVariables }>({ defaultHook: hook })
   app.use('/v1/bank/applications', noStore, requireBank(deps.holders.parties.parties))
   app.use('/v1/bank/applications/*', noStore, requireBank(deps.holders.parties.parties))
+  app.use('/v1/bank/attachments', noStore, requireBank(deps.holders.parties.parties))
 
   function mayAccept(bank: RelyingParty): void {
     if (!bank.purposes.includes(ENTERPRISE_OPENING_PURPOSE)) throw new ForbiddenError(`${bank.name}${bank.branch} is not registered as an accepting point for ${ENTERPRISE_OPENING_PURPOSE}`)
@@ -71,6 +74,29 @@ export function bankApplicationRoutes(deps: AppDeps, hook: Hook) {
       c.header('Location', `/v1/bank/applications/${result.application.id}`)
       if (result.replayed) c.header('Idempotent-Replayed', 'true')
       return c.json(await ownView(bank, result.application.id), result.replayed ? 200 : 201)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/bank/attachments',
+      tags: ['bank', 'applications'],
+      summary: 'A bank branch uploads a document its customer’s application will name by SHA-256, as the window does',
+      description: `As POST /v1/attachments: ${ATTACHMENT_MEDIA_TYPES.join(', ')}; held once per content. Only for banks registered with the purpose ${ENTERPRISE_OPENING_PURPOSE}; a branch cannot read documents back.`,
+      security: [{ bankAuth: [] }],
+      request: { body: { content: documentContent, required: true } },
+      responses: {
+        201: { description: 'Held here now', content: { 'application/json': { schema: HeldAttachmentSchema } } },
+        200: { description: 'Held here already', content: { 'application/json': { schema: HeldAttachmentSchema } } },
+        ...problems(401, 403, 413, 415, 422),
+      },
+    }),
+    async (c) => {
+      mayAccept(c.get('bank'))
+      const content = new Uint8Array(await c.req.arrayBuffer())
+      const { attachment, created } = await holdAttachment({ store: deps.store, clock: deps.clock }, mediaTypeOf(c.req.header('content-type')), content)
+      return c.json({ sha256: attachment.sha256, size: attachment.size, mediaType: attachment.mediaType as (typeof ATTACHMENT_MEDIA_TYPES)[number] }, created ? 201 : 200)
     },
   )
 
