@@ -50,6 +50,10 @@ export interface ApplicationWrites {
   /** False when the timeline already holds an event with this sequence number. */
   insertApplicationEvent(event: ApplicationEvent): Promise<boolean>
   findApplicationEvent(applicationId: string, sequence: number): Promise<ApplicationEvent | undefined>
+  /** The timeline as this transaction sees it, in sequence order. */
+  listApplicationEvents(applicationId: string): Promise<ApplicationEvent[]>
+  /** The body of a partner call this region enqueued about the application (a request to its handling region), by message id. */
+  findSentRequest(applicationId: string, messageId: string): Promise<unknown>
   /** False when the application has a collection already. */
   insertCollection(collection: LicenceCollection): Promise<boolean>
   /** Locks the collection row for the rest of the transaction. */

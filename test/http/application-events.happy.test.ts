@@ -153,7 +153,9 @@ describe('the applicant at 赣州’s window on an application 龙岗 handles', 
 
     const proof = attachment('premises-proof', '住所使用证明（新版）')
     await uploadAttachments(pair.gz, [proof])
-    expect((await pair.gz.request('POST', `/v1/applications/${id}/decisions`, { json: { action: 'supplement', attachments: [proof] } })).status).toBe(202)
+    const asked = await pair.gz.request('POST', `/v1/applications/${id}/decisions`, { json: { action: 'supplement', attachments: [proof] } })
+    expect(asked.status).toBe(202)
+    const { requestId } = await asked.json()
     await pair.gz.outbox.drain()
     const there = await viewAt(pair.lg, id)
     expect(there).toMatchObject({ status: 'accepted' })
@@ -164,6 +166,10 @@ describe('the applicant at 赣州’s window on an application 龙岗 handles', 
     const here = await viewAt(pair.gz, id)
     expect(here.status).toBe('accepted')
     expect(here.timeline.map(agreedPart)).toEqual(there.timeline.map(agreedPart))
+    // 龙岗's step names 赣州's request, so 赣州's copy takes up the documents it sent.
+    expect(here.timeline[3]).toMatchObject({ action: 'supplement', detail: { request: requestId, attachments: [proof] } })
+    expect(here.attachments.map(({ held: _, ...ref }: { held: boolean }) => ref)).toEqual(there.attachments.map(({ held: _, ...ref }: { held: boolean }) => ref))
+    expect(here.attachments).toContainEqual({ ...proof, held: true })
     await lgDecides(pair, id, { action: 'review' })
     await lgDecides(pair, id, approval(442))
     await pair.lg.outbox.drain()

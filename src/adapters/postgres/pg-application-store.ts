@@ -119,6 +119,11 @@ function toEvent(row: EventRow): ApplicationEvent {
 
 const isUuid = (id: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)
 
+async function listEvents(db: SqlClient, id: string): Promise<ApplicationEvent[]> {
+  if (!isUuid(id)) return []
+  return (await db.query<EventRow>('SELECT * FROM application_events WHERE application_id = $1 ORDER BY sequence', [id])).map(toEvent)
+}
+
 export function applicationWrites(tx: SqlClient): ApplicationWrites {
   return {
     async insertApplication(a) {
@@ -153,6 +158,12 @@ export function applicationWrites(tx: SqlClient): ApplicationWrites {
       )
       return inserted.length > 0
     },
+    async findSentRequest(applicationId, messageId) {
+      if (!isUuid(messageId)) return undefined
+      const [row] = await tx.query<{ body: string }>('SELECT body FROM outbox_messages WHERE id = $1 AND subject = $2', [messageId, applicationId])
+      return row ? (JSON.parse(row.body) as unknown) : undefined
+    },
+    listApplicationEvents: (id) => listEvents(tx, id),
     async findApplicationEvent(applicationId, sequence) {
       const [row] = await tx.query<EventRow>('SELECT * FROM application_events WHERE application_id = $1 AND sequence = $2', [applicationId, sequence])
       return row ? toEvent(row) : undefined
@@ -190,10 +201,7 @@ export function applicationReads(db: SqlClient): ApplicationReads {
       const [row] = await db.query<ApplicationRow>('SELECT * FROM applications WHERE id = $1', [id])
       return row ? toApplication(row) : undefined
     },
-    async listApplicationEvents(id) {
-      if (!isUuid(id)) return []
-      return (await db.query<EventRow>('SELECT * FROM application_events WHERE application_id = $1 ORDER BY sequence', [id])).map(toEvent)
-    },
+    listApplicationEvents: (id) => listEvents(db, id),
     async findApplicationByLicence(licenceId) {
       if (!isUuid(licenceId)) return undefined
       const [row] = await db.query<ApplicationRow>('SELECT * FROM applications WHERE licence_id = $1', [licenceId])

@@ -2,8 +2,9 @@ import { NotFoundError, TongbanError, ValidationError } from '../errors'
 import { partnerCallMessage } from '../outbox/partner-message'
 import { verifyPartnerStatement, type AttestationKeyOf } from '../partner/partner-statement'
 import type { Clock, JwsSigner, Store, StoreTransaction } from '../ports'
-import { APPLICATION_STATUSES, DECISIONS, type Application, type ApplicationEvent, type ApplicationStatus, type DecisionAction, type Region } from './application'
+import { APPLICATION_STATUSES, DECISIONS, withSupplemented, type Application, type ApplicationEvent, type ApplicationStatus, type DecisionAction, type Region } from './application'
 import { startCollection } from './collection'
+import type { DecisionRequestBody } from './partner-requests'
 
 /** The JWS `typ` of an application event (contracts/partner-api.md); never taken for a credential, receipt or identity check. */
 export const APPLICATION_EVENT_TYP = 'tongban-application-event+jwt'
@@ -149,15 +150,32 @@ export async function receiveApplicationEvent(deps: EventReceivingDeps, caller: 
       if (held?.statement !== statement) throw new EventConflictError(`step ${step.sequence} of application ${current.id} is held here with another statement`)
       return { applicationId: current.id, sequence: step.sequence, status: current.status, duplicate: true }
     }
-    let status = current.status
-    if (step.sequence > current.sequence) {
-      status = event.to
-      await tx.updateApplication({ ...current, status, sequence: step.sequence, updatedAt: deps.clock.now() })
-    }
+    let next = current
+    if (step.sequence > current.sequence) next = { ...next, status: event.to, sequence: step.sequence }
+    const supplement = await ownSupplementTaken(tx, current, event)
+    if (supplement) next = { ...next, ...supplement }
+    if (next !== current) await tx.updateApplication({ ...next, updatedAt: deps.clock.now() })
+    const status = next.status
     const licence = approvedLicence(step)
     if (licence) await startCollection(tx, { applicationId: current.id, region: caller, licenceId: licence.id, number: licence.number }, deps.clock.now(), deps.newId)
     return { applicationId: current.id, sequence: step.sequence, status, duplicate: false }
   })
+}
+
+/**
+ * The form and attachments after a supplement this region's window asked for (partner-requests.ts)
+ * and the handling region took: its event names the request, whose content this region sent and
+ * still has. Undefined for any other step, and for a supplement older than one held already,
+ * which must not undo it.
+ */
+async function ownSupplementTaken(tx: StoreTransaction, current: Application, event: ApplicationEvent): Promise<Pick<Application, 'form' | 'attachments'> | undefined> {
+  const requestId = event.detail.request
+  if (event.action !== 'supplement' || typeof requestId !== 'string') return undefined
+  const request = (await tx.findSentRequest(current.id, requestId)) as Partial<DecisionRequestBody> | undefined
+  if (request?.action !== 'supplement') return undefined
+  const timeline = await tx.listApplicationEvents(current.id)
+  if (timeline.some((held) => held.action === 'supplement' && held.sequence > event.sequence)) return undefined
+  return { form: request.form ?? current.form, attachments: withSupplemented(current.attachments, request.attachments ?? []) }
 }
 
 /** A step number held here with a different statement: the handling region contradicts itself. */

@@ -5,7 +5,7 @@ import { issueLicenceInTransaction, type Actor, type LicenceServiceDeps } from '
 import { usccProblem } from '../licence/uscc'
 import type { AttachmentReads, Clock, Store, StoreTransaction } from '../ports'
 import { requestHash } from '../request-hash'
-import { DECISIONS, type Applicant, type Application, type ApplicationEvent, type AttachmentRef, type DecisionAction, type Region } from './application'
+import { DECISIONS, withSupplemented, type Applicant, type Application, type ApplicationEvent, type AttachmentRef, type DecisionAction, type Region } from './application'
 import { enqueueAttachmentFetches } from './attachment-fetch'
 import { heldProblems, requireAllHeld } from './attachment-holding'
 import { findMatter, formProblems, licenceFieldsFromForm, type Matter } from './matters'
@@ -194,7 +194,7 @@ export async function supplemented(
 ): Promise<Pick<Application, 'form' | 'attachments'>> {
   const form = decision.form ?? current.form
   const added = decision.attachments ?? []
-  const attachments = [...current.attachments.filter((a) => !added.some((b) => b.key === a.key)), ...added]
+  const attachments = withSupplemented(current.attachments, added)
   const problems: TongbanError[] = []
   const formDetails = formProblems(matter, form)
   if (formDetails.length > 0) problems.push(new ValidationError('invalid_form', `the form does not match the ${matter.name} schema`, formDetails))
@@ -231,6 +231,8 @@ export async function decide(
     idempotency?: { scope: string; key: string; hash: string }
     /** The partner region whose window took a supplement and holds its documents; absent: this region's window. */
     documentsAt?: string
+    /** The accepting region's request the step is taken on: kept in its detail, so that region knows its request in the event. */
+    requestId?: string
   } = {},
 ): Promise<{ application: Application; licence?: Licence; replayed?: true }> {
   let issued: Licence | undefined
@@ -255,7 +257,7 @@ export async function decide(
     if (!matter) throw new ValidationError('unknown_matter', `matter ${current.matterCode} is no longer in the catalogue`)
     const now = deps.clock.now()
     const next: Application = { ...current, sequence: current.sequence + 1, updatedAt: now }
-    const detail: Record<string, unknown> = {}
+    const detail: Record<string, unknown> = options.requestId ? { request: options.requestId } : {}
     if (decision.action === 'supplement') {
       const { form, attachments } = await supplemented(matter, current, decision, options.documentsAt === undefined ? tx : undefined)
       if (options.documentsAt !== undefined) await enqueueAttachmentFetches(tx, deps.newId, id, options.documentsAt, decision.attachments ?? [])

@@ -32,6 +32,11 @@ export interface AttachmentRef {
   mediaType: string
 }
 
+/** A supplement's attachments replace those of the same key and add the rest. */
+export function withSupplemented(attachments: readonly AttachmentRef[], added: readonly AttachmentRef[]): AttachmentRef[] {
+  return [...attachments.filter((a) => !added.some((b) => b.key === a.key)), ...added]
+}
+
 export interface Application {
   id: string
   matterCode: string

@@ -96,6 +96,6 @@ export async function takeRequestedDecision(deps: ApplicationServiceDeps, caller
     throw new NotFoundError('application_not_found', `no application ${id} was forwarded by ${caller}`)
   }
   const { requestId, actor, at: _at, ...decision } = body
-  const result = await decide(deps, id, decision, { id: `partner:${caller} ${actor}` }, { idempotency: { scope: 'partner-decision', key: `${caller}:${requestId}`, hash: await requestHash(body) }, documentsAt: caller })
+  const result = await decide(deps, id, decision, { id: `partner:${caller} ${actor}` }, { idempotency: { scope: 'partner-decision', key: `${caller}:${requestId}`, hash: await requestHash(body) }, documentsAt: caller, requestId })
   return { id, status: result.application.status, sequence: result.application.sequence }
 }
