@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { establishmentForLonggang, uploadAttachments } from '../support/applications'
 import { agreedPart, approval } from '../support/cross-region'
 import { must, startPartneredRegions } from '../support/partnered-processes'
-import { call, type RegionProcess } from '../support/region-process'
+import { eventStepOf, startPartnerProxy, type PartnerProxy } from '../support/partner-proxy'
+import { call, freePort, type RegionProcess } from '../support/region-process'
 
 /**
  * 异地受理、远程办理 between two real region processes on 127.0.0.1, each on its own database,
@@ -15,17 +16,26 @@ const env = { OUTBOX_RETRY_BASE_S: '1', OUTBOX_RETRY_CAP_S: '2' }
 let gz: RegionProcess
 let lg: RegionProcess
 
+let toGz: PartnerProxy
+let toLg: PartnerProxy
+
 beforeAll(async () => {
+  // Each region is reached by the other through a proxy, the network between them, which tests can make lose or refuse a request.
+  ;[toGz, toLg] = await Promise.all([startPartnerProxy(), startPartnerProxy()])
+  const [gzPort, lgPort] = await Promise.all([freePort(), freePort()])
+  toGz.target = `http://127.0.0.1:${gzPort}`
+  toLg.target = `http://127.0.0.1:${lgPort}`
   ;({ gz, lg } = await startPartneredRegions({
     terms: { rateLimit: { requests: 1_000_000, perSeconds: 60 } },
-    gz: { database, env },
-    lg: { database, env },
+    gz: { database, env, port: gzPort, publicUrl: toGz.url },
+    lg: { database, env, port: lgPort, publicUrl: toLg.url },
   }))
   // Every application names the same documents, scanned in at 赣州's window once.
   await uploadAttachments(gz, establishmentForLonggang().attachments)
 }, 300_000)
 afterAll(async () => {
   await Promise.all([gz?.destroy(), lg?.destroy()])
+  await Promise.all([toGz?.close(), toLg?.close()])
 })
 
 interface View {
@@ -120,6 +130,48 @@ describe('the handling region stopped and restarted mid-flow', () => {
     }
     // Nothing 赣州 sent was given up on.
     for (const id of Object.keys(expected)) expect((await view(gz, id))?.messages.every((m) => m.state === 'delivered'), id).toBe(true)
+  }, 300_000)
+})
+
+describe('deliveries repeated and out of order between the two processes', () => {
+  it('takes a forward whose answer was lost once, keeps a repeated event once, and ends right when a later event overtakes an earlier one', async () => {
+    // The network loses 龙岗's answer to the first delivery of this forward: 赣州 delivers it again.
+    const forwardsOf = (id: string) => toLg.seen.filter((r) => r.path === '/v1/partner/applications' && (JSON.parse(r.body.toString()) as { application: { id: string } }).application.id === id)
+    let lost = false
+    toLg.rule = (r) => (r.path === '/v1/partner/applications' && !lost ? ((lost = true), 'lose-answer') : 'pass')
+    const id = await accept(720)
+    const delivered = await until('赣州 delivered the forward', () => view(gz, id), (v) => v?.messages.find((m) => m.topic === 'application.forward')?.state === 'delivered')
+    expect(delivered?.messages.find((m) => m.topic === 'application.forward')?.attempts).toBe(2)
+    expect(forwardsOf(id).map((r) => [r.action, r.answer?.status])).toEqual([
+      ['lose-answer', 201],
+      ['pass', 201],
+    ])
+    expect(await until('龙岗 holds it and its documents', () => view(lg, id), documentsHeld)).toMatchObject({ status: 'received', timeline: [{ sequence: 1, action: 'submit' }] })
+
+    // Step 2 is refused on its first delivery, and the answer to step 3's first delivery is lost.
+    const tries = new Map<number, number>()
+    toGz.rule = (r) => {
+      const step = eventStepOf(r)
+      if (step?.applicationId !== id) return 'pass'
+      const n = (tries.get(step.sequence) ?? 0) + 1
+      tries.set(step.sequence, n)
+      if (step.sequence === 2 && n === 1) return 'refuse'
+      if (step.sequence === 3 && n === 1) return 'lose-answer'
+      return 'pass'
+    }
+    await decide(id, { action: 'accept' })
+    await until('step 2 was refused once', async () => tries.get(2) ?? 0, (n) => n >= 1)
+    await decide(id, { action: 'review' })
+    const here = await agreeOn(id)
+    toGz.rule = () => 'pass'
+    expect(here.status).toBe('in_review')
+    expect(here.timeline.map((e) => e.action)).toEqual(['submit', 'accept', 'review'])
+
+    const arrivals = toGz.seen.filter((r) => eventStepOf(r)?.applicationId === id && r.action !== 'refuse')
+    // Step 3 reached 赣州 before step 2 did, and twice; 赣州 kept it once and said so the second time.
+    expect(arrivals.map((r) => eventStepOf(r)?.sequence).sort()).toEqual([2, 3, 3])
+    expect(eventStepOf(arrivals[0] as (typeof arrivals)[number])?.sequence).toBe(3)
+    expect(arrivals.filter((r) => eventStepOf(r)?.sequence === 3).map((r) => JSON.parse(r.answer?.body ?? '{}').duplicate)).toEqual([false, true])
   }, 300_000)
 })
 

@@ -31,8 +31,8 @@ export async function startPartneredRegions(
 ): Promise<{ gz: RegionProcess; lg: RegionProcess }> {
   const [gz, lg] = await Promise.all([startRegionProcess({ ...options.gz, region: GZ }), startRegionProcess({ ...options.lg, region: LG })])
   try {
-    await must(call(gz, 'POST', '/v1/admin/partners', { json: { descriptorUrl: `${lg.url}/.well-known/tongban`, rootFingerprint: await rootOf(lg) } }), 201, 'registering 龙岗 at 赣州')
-    await must(call(lg, 'POST', '/v1/admin/partners', { json: { descriptorUrl: `${gz.url}/.well-known/tongban`, rootFingerprint: await rootOf(gz) } }), 201, 'registering 赣州 at 龙岗')
+    await must(call(gz, 'POST', '/v1/admin/partners', { json: { descriptorUrl: `${lg.publicUrl}/.well-known/tongban`, rootFingerprint: await rootOf(lg) } }), 201, 'registering 龙岗 at 赣州')
+    await must(call(lg, 'POST', '/v1/admin/partners', { json: { descriptorUrl: `${gz.publicUrl}/.well-known/tongban`, rootFingerprint: await rootOf(gz) } }), 201, 'registering 赣州 at 龙岗')
     const terms = sampleTerms(options.terms)
     await must(call(gz, 'POST', '/v1/admin/agreements', { json: terms }), 201, 'proposing the agreement')
     await must(call(lg, 'POST', `/v1/admin/agreements/${String(terms.id)}/countersignature`), 200, 'countersigning the agreement')

@@ -23,7 +23,10 @@ export function freePort(): Promise<number> {
 }
 
 export interface RegionProcess {
+  /** Where the process listens; the test's own calls go here. */
   url: string
+  /** Its PUBLIC_URL, what partners are told: `url`, unless something (a proxy) stands in front of it. */
+  publicUrl: string
   port: number
   adminToken: string
   /** DATA_DIR: dev keys, and the PGlite files unless the region has a PostgreSQL database. */
@@ -54,6 +57,10 @@ export interface RegionOptions {
   nodeArgs?: string[]
   /** `pglite` (default), or `postgresql`: a database of its own in the server DATABASE_URL names. */
   database?: 'pglite' | 'postgresql'
+  /** PUBLIC_URL when something stands in front of the process (test/support/partner-proxy.ts). */
+  publicUrl?: string
+  /** The port to listen on (default: a free one), for what must know it before the process starts. */
+  port?: number
   logLevel?: string
 }
 
@@ -64,7 +71,7 @@ export interface RegionOptions {
  */
 export async function startRegionProcess(options: RegionOptions = {}): Promise<RegionProcess> {
   const dataDir = await mkdtemp(join(tmpdir(), `tongban-${options.region?.code ?? 'region'}-`))
-  const port = await freePort()
+  const port = options.port ?? (await freePort())
   const adminToken = `test-${crypto.randomUUID()}`
   const url = `http://127.0.0.1:${port}`
   const database = options.database === 'postgresql' ? await createScratchDatabase(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', 'tongban_e2e') : undefined
@@ -80,7 +87,7 @@ export async function startRegionProcess(options: RegionOptions = {}): Promise<R
         NODE_ENV: 'production',
         HOST: '127.0.0.1',
         PORT: String(port),
-        PUBLIC_URL: url,
+        PUBLIC_URL: options.publicUrl ?? url,
         DATA_DIR: dataDir,
         ADMIN_TOKEN: adminToken,
         LOG_LEVEL: options.logLevel ?? 'warn',
@@ -124,6 +131,7 @@ export async function startRegionProcess(options: RegionOptions = {}): Promise<R
   await start()
   return {
     url,
+    publicUrl: options.publicUrl ?? url,
     port,
     adminToken,
     dataDir,
