@@ -225,9 +225,19 @@ async function checkDigest(headers: Record<string, string>, body: Uint8Array): P
 }
 
 /**
+ * Both must hold; they are independent WebCrypto jobs, so they run at once (one wait on the
+ * thread pool instead of two in sequence). A bad signature is reported before a bad digest.
+ */
+async function checkSignatureAndDigest(key: VerifyingKey, base: string, signature: Uint8Array, headers: Record<string, string>, body: Uint8Array): Promise<void> {
+  const [signed, digested] = await Promise.allSettled([checkSignature(key, base, signature), checkDigest(headers, body)])
+  if (signed.status === 'rejected') throw signed.reason
+  if (digested.status === 'rejected') throw digested.reason
+}
+
+/**
  * Verifies a partner request (or, with its tag, a supervision system's): profile, key, time
- * window, signature, then the body's digest. Replay (the nonce seen before) is the caller's to
- * check, against its store of nonces.
+ * window, then signature and the body's digest together. Replay (the nonce seen before) is the
+ * caller's to check, against its store of nonces.
  */
 export async function verifyRequest(request: SignedRequest, lookup: KeyLookup, now: Date, tag: string = REQUEST_TAG): Promise<RequestSignature> {
   const headers = lowerCased(request.headers)
@@ -244,12 +254,11 @@ export async function verifyRequest(request: SignedRequest, lookup: KeyLookup, n
   if (created > seconds + CLOCK_SKEW_S || expires < seconds - CLOCK_SKEW_S) {
     throw new PartnerSignatureError('partner_outside_clock_window', `the request was signed for ${new Date(created * 1000).toISOString()} to ${new Date(expires * 1000).toISOString()}; it is ${now.toISOString()} here`)
   }
-  await checkSignature(key, signatureBase(REQUEST_COMPONENTS, input, { method: request.method, url: request.url, headers }), signature)
-  await checkDigest(headers, request.body)
+  await checkSignatureAndDigest(key, signatureBase(REQUEST_COMPONENTS, input, { method: request.method, url: request.url, headers }), signature, headers, request.body)
   return { key, nonce, created: new Date(created * 1000), expires: new Date(expires * 1000) }
 }
 
-/** Verifies the answer to a request this region signed: profile, the partner's key, signature, digest. */
+/** Verifies the answer to a request this region signed: profile, the partner's key, signature and digest. */
 export async function verifyResponse(response: SignedResponse, request: SignedRequest, lookup: KeyLookup, expectedRegion: string): Promise<VerifyingKey> {
   const headers = lowerCased(response.headers)
   const { params, input, signature } = parseSignature(headers, RESPONSE_COMPONENTS, RESPONSE_PARAMS)
@@ -257,8 +266,7 @@ export async function verifyResponse(response: SignedResponse, request: SignedRe
   const key = await lookup(params.get('keyid') as string)
   if (!key || key.region !== expectedRegion) throw new PartnerSignatureError('partner_unknown_key', `the answer is not signed by a partner-auth key of ${expectedRegion}`)
   const base = signatureBase(RESPONSE_COMPONENTS, input, { status: response.status, headers }, { method: request.method, url: request.url, headers: lowerCased(request.headers) })
-  await checkSignature(key, base, signature)
-  await checkDigest(headers, response.body)
+  await checkSignatureAndDigest(key, base, signature, headers, response.body)
   return key
 }
 
