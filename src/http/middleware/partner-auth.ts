@@ -49,18 +49,20 @@ export function partnerAuth(deps: PartnerDeps, publicUrl: string, log: (error: u
     } catch (error) {
       c.res = errorToProblem(error, c, log)
     }
-    const answer = new Uint8Array(await c.res.clone().arrayBuffer())
+    // The answer is read once, and these bytes are what is digested, signed, recorded and sent
+    // (reading a clone instead costs a second stream per answer).
     const response = c.res
+    const answer = new Uint8Array(await response.arrayBuffer())
+    const headers = new Headers(response.headers)
     if (request.headers['signature-input'] !== undefined && request.headers.signature !== undefined) {
       try {
         const signed = await signResponse({ status: response.status, body: answer }, request, deps.signingKey, deps.clock.now())
-        const headers = new Headers(response.headers)
         for (const [name, value] of Object.entries(signed)) headers.set(name, value)
-        c.res = new Response(answer, { status: response.status, headers })
       } catch {
         // A request whose signature fields cannot even be parsed cannot be answered bound to them; its refusal goes unsigned.
       }
     }
+    c.res = new Response(answer, { status: response.status, headers })
     const code = c.res.status >= 400 ? ((JSON.parse(new TextDecoder().decode(answer) || '{}') as { code?: string }).code ?? null) : null
     await deps.record({
       direction: 'in',
