@@ -234,12 +234,19 @@ async function checkSignatureAndDigest(key: VerifyingKey, base: string, signatur
   if (digested.status === 'rejected') throw digested.reason
 }
 
+/** A request whose profile, key and clock window are in order: what it claims, its signature not yet checked. */
+export interface ClaimedRequest extends RequestSignature {
+  /** Checks the signature and the body's digest; throws PartnerSignatureError. */
+  check(): Promise<void>
+}
+
 /**
- * Verifies a partner request (or, with its tag, a supervision system's): profile, key, time
- * window, then signature and the body's digest together. Replay (the nonce seen before) is the
- * caller's to check, against its store of nonces.
+ * Reads a partner request's signature (or, with its tag, a supervision system's): profile, key
+ * and time window, everything but the cryptography, which `check()` does. Split so that a
+ * caller can do work that needs only the claimed nonce and key (claiming the nonce) while the
+ * signature is being checked on the thread pool.
  */
-export async function verifyRequest(request: SignedRequest, lookup: KeyLookup, now: Date, tag: string = REQUEST_TAG): Promise<RequestSignature> {
+export async function readRequestSignature(request: SignedRequest, lookup: KeyLookup, now: Date, tag: string = REQUEST_TAG): Promise<ClaimedRequest> {
   const headers = lowerCased(request.headers)
   const { params, input, signature } = parseSignature(headers, REQUEST_COMPONENTS, REQUEST_PARAMS)
   if (params.get('tag') !== tag) throw new PartnerSignatureError('partner_malformed_signature', `tag must be ${tag}`)
@@ -254,8 +261,19 @@ export async function verifyRequest(request: SignedRequest, lookup: KeyLookup, n
   if (created > seconds + CLOCK_SKEW_S || expires < seconds - CLOCK_SKEW_S) {
     throw new PartnerSignatureError('partner_outside_clock_window', `the request was signed for ${new Date(created * 1000).toISOString()} to ${new Date(expires * 1000).toISOString()}; it is ${now.toISOString()} here`)
   }
-  await checkSignatureAndDigest(key, signatureBase(REQUEST_COMPONENTS, input, { method: request.method, url: request.url, headers }), signature, headers, request.body)
-  return { key, nonce, created: new Date(created * 1000), expires: new Date(expires * 1000) }
+  const base = signatureBase(REQUEST_COMPONENTS, input, { method: request.method, url: request.url, headers })
+  return { key, nonce, created: new Date(created * 1000), expires: new Date(expires * 1000), check: () => checkSignatureAndDigest(key, base, signature, headers, request.body) }
+}
+
+/**
+ * Verifies a partner request (or, with its tag, a supervision system's): profile, key, time
+ * window, then signature and the body's digest together. Replay (the nonce seen before) is the
+ * caller's to check, against its store of nonces.
+ */
+export async function verifyRequest(request: SignedRequest, lookup: KeyLookup, now: Date, tag: string = REQUEST_TAG): Promise<RequestSignature> {
+  const { check, ...claimed } = await readRequestSignature(request, lookup, now, tag)
+  await check()
+  return claimed
 }
 
 /** Verifies the answer to a request this region signed: profile, the partner's key, signature and digest. */

@@ -1,9 +1,9 @@
 import type { MiddlewareHandler } from 'hono'
-import { signResponse, verifyRequest, type SignedRequest } from '../../adapters/crypto/http-signatures'
+import { readRequestSignature, signResponse, type SignedRequest } from '../../adapters/crypto/http-signatures'
 import { OutsideAgreementError, TongbanError } from '../../core/errors'
 import type { PartnerDeps } from '../deps'
 import { errorToProblem } from '../problem'
-import { claimRequestNonce, signedRequestOf } from './signed-request'
+import { checkAndClaim, signedRequestOf } from './signed-request'
 
 export type PartnerVariables = { partner: { code: string; name: string }; partnerRequest: SignedRequest }
 
@@ -30,7 +30,7 @@ export function partnerAuth(deps: PartnerDeps, publicUrl: string, log: (error: u
     let nonce: string | null = null
     let keyid: string | null = null
     try {
-      const verified = await verifyRequest(
+      const claimed = await readRequestSignature(
         request,
         (kid) => {
           const key = deps.trust.findRegionKey(kid, 'partner-auth')
@@ -38,9 +38,10 @@ export function partnerAuth(deps: PartnerDeps, publicUrl: string, log: (error: u
         },
         now,
       )
-      keyid = verified.key.keyid
-      nonce = verified.nonce
-      await claimRequestNonce(deps.nonces, verified, now)
+      const verified = await checkAndClaim(claimed, deps.nonces, now, (authentic) => {
+        keyid = authentic.key.keyid
+        nonce = authentic.nonce
+      })
       const known = deps.registry.trusted(verified.key.region)
       partner = { code: verified.key.region, name: known?.name ?? verified.key.region }
       c.set('partner', partner)
