@@ -2,6 +2,7 @@ import { httpbis, type Request as HttpRequest, type Response as HttpResponse } f
 import { parseDictionary, serializeInnerList, type InnerList } from 'structured-headers'
 import { base64url } from 'jose'
 import { TongbanError } from '../../core/errors'
+import { sha256 } from './sha256'
 import { toBase64 } from './x509'
 
 /**
@@ -88,8 +89,8 @@ export interface RequestSignature {
   expires: Date
 }
 
-export async function contentDigest(body: Uint8Array): Promise<string> {
-  return `sha-256=:${toBase64(new Uint8Array(await crypto.subtle.digest('SHA-256', body as BufferSource)))}:`
+export function contentDigest(body: Uint8Array): string {
+  return `sha-256=:${toBase64(sha256(body))}:`
 }
 
 function lowerCased(headers: Record<string, string>): Record<string, string> {
@@ -124,7 +125,7 @@ export async function signRequest(
   tag: string = REQUEST_TAG,
 ): Promise<Record<string, string>> {
   const created = Math.floor(now.getTime() / 1000)
-  const headers = { ...lowerCased(request.headers ?? {}), 'content-digest': await contentDigest(request.body) }
+  const headers = { ...lowerCased(request.headers ?? {}), 'content-digest': contentDigest(request.body) }
   const params = innerList(REQUEST_COMPONENTS, [
     ['created', created],
     ['expires', created + REQUEST_LIFETIME_S],
@@ -143,7 +144,7 @@ export async function signRequest(
 
 /** The headers that sign an answer to a verified partner request. */
 export async function signResponse(response: { status: number; body: Uint8Array; headers?: Record<string, string> }, request: SignedRequest, key: SigningKey, now: Date): Promise<Record<string, string>> {
-  const headers = { ...lowerCased(response.headers ?? {}), 'content-digest': await contentDigest(response.body) }
+  const headers = { ...lowerCased(response.headers ?? {}), 'content-digest': contentDigest(response.body) }
   const params = innerList(RESPONSE_COMPONENTS, [
     ['created', Math.floor(now.getTime() / 1000)],
     ['keyid', key.keyid],
@@ -210,28 +211,30 @@ async function checkSignature(key: VerifyingKey, base: string, signature: Uint8A
   if (!valid) throw new PartnerSignatureError('partner_bad_signature', 'the signature does not verify with the sender’s partner-auth key')
 }
 
-async function checkDigest(headers: Record<string, string>, body: Uint8Array): Promise<void> {
+/** Why the body does not match its Content-Digest; undefined when it does. */
+function digestMismatch(headers: Record<string, string>, body: Uint8Array): PartnerSignatureError | undefined {
   let members: ReturnType<typeof parseDictionary>
   try {
     members = parseDictionary(headers['content-digest'] ?? '')
   } catch {
-    throw new PartnerSignatureError('partner_digest_mismatch', 'Content-Digest is not a structured field dictionary')
+    return new PartnerSignatureError('partner_digest_mismatch', 'Content-Digest is not a structured field dictionary')
   }
   const given = members.get('sha-256')?.[0]
-  const expected = new Uint8Array(await crypto.subtle.digest('SHA-256', body as BufferSource))
-  if (!(given instanceof ArrayBuffer) || toBase64(new Uint8Array(given)) !== toBase64(expected)) {
-    throw new PartnerSignatureError('partner_digest_mismatch', 'Content-Digest (sha-256) does not match the body')
+  if (!(given instanceof ArrayBuffer) || toBase64(new Uint8Array(given)) !== toBase64(sha256(body))) {
+    return new PartnerSignatureError('partner_digest_mismatch', 'Content-Digest (sha-256) does not match the body')
   }
+  return undefined
 }
 
 /**
- * Both must hold; they are independent WebCrypto jobs, so they run at once (one wait on the
- * thread pool instead of two in sequence). A bad signature is reported before a bad digest.
+ * Both must hold. The body is digested here while the thread pool verifies the signature; a
+ * bad signature is reported before a bad digest.
  */
 async function checkSignatureAndDigest(key: VerifyingKey, base: string, signature: Uint8Array, headers: Record<string, string>, body: Uint8Array): Promise<void> {
-  const [signed, digested] = await Promise.allSettled([checkSignature(key, base, signature), checkDigest(headers, body)])
-  if (signed.status === 'rejected') throw signed.reason
-  if (digested.status === 'rejected') throw digested.reason
+  const signed = checkSignature(key, base, signature)
+  const mismatch = digestMismatch(headers, body)
+  await signed
+  if (mismatch) throw mismatch
 }
 
 /** A request whose profile, key and clock window are in order: what it claims, its signature not yet checked. */
