@@ -4,7 +4,7 @@ import type { BankCheckDeps } from '../core/holder/bank-check'
 import type { ConsentDeps } from '../core/holder/consent'
 import type { HolderAuthenticator } from '../core/holder/holder'
 import type { HolderCredentialDeps } from '../core/holder/holder-credential'
-import type { LicenceUses } from '../core/holder/licence-use'
+import type { LicenceUse, LicenceUses } from '../core/holder/licence-use'
 import type { RelyingPartyDeps } from '../core/holder/relying-party'
 import type { Licence } from '../core/licence/licence'
 import type { LicenceServiceDeps } from '../core/licence/licence-service'
@@ -58,7 +58,8 @@ export interface PartnerDeps {
   attestation: JwsSigner
   scope: PartnerScope
   limiter: RateLimiter
-  record(call: PartnerCallRecord): Promise<void>
+  /** Records a call in the audit log; with the licence uses it made, committed together. */
+  record(call: PartnerCallRecord, licenceUses?: LicenceUse[]): Promise<void>
 }
 
 /** Holders, the banks they show licences to, and consents (docs/holders.md). */

@@ -36,9 +36,10 @@ import { createPgTrustAnchors } from '../adapters/postgres/pg-trust-anchors'
 import { sealPdf } from '../adapters/pdf/seal-pdf-signer'
 import { createPgSealStore } from '../adapters/postgres/pg-seal-store'
 import type { SealServiceDeps } from '../core/seal/seal-service'
-import { createPgHolderStore } from '../adapters/postgres/pg-holder-store'
+import { createPgHolderStore, recordLicenceUse } from '../adapters/postgres/pg-holder-store'
 import { bureauHolderAuthenticator } from '../core/holder/holder-credential'
 import { enqueueLicenceStatusEvents } from '../core/holder/status-subscription'
+import type { LicenceUse } from '../core/holder/licence-use'
 import { bankSender } from '../adapters/outbox/bank-sender'
 import type { BackoffPolicy } from '../core/outbox/backoff'
 import { ConfigurationError, TongbanError } from '../core/errors'
@@ -213,9 +214,14 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
   if (!partnerAuthKey.privateKey) throw new Error('the PKI bundle has no partner-auth private key')
   const signingKey = { keyid: await kidOf(partnerAuthKey.certificate), privateKey: partnerAuthKey.privateKey }
   const audit = createPgAuditLog(db)
-  const recordPartnerCall = async (call: PartnerCallRecord) => {
+  const recordPartnerCall = async (call: PartnerCallRecord, licenceUses: LicenceUse[] = []) => {
     log.info({ partnerCall: call }, `partner call ${call.direction} ${call.method} ${call.path} ${call.status}`)
-    await audit.append('partner_call', { ...call }, clock.now())
+    if (licenceUses.length === 0) await audit.append('partner_call', { ...call }, clock.now())
+    else {
+      await audit.appendWith('partner_call', { ...call }, clock.now(), async (tx) => {
+        for (const use of licenceUses) await recordLicenceUse(tx, use)
+      })
+    }
   }
   const client = createPartnerClient({ registry, trust: trustStore, signingKey, clock, fetch: fetcher, record: recordPartnerCall })
   outbox.registerSender(PARTNER_SCHEME, partnerSender(client))

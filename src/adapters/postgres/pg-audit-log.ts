@@ -28,7 +28,9 @@ const AUDIT_LOCK = 7261347
 const MAX_ATTEMPTS = 8
 
 type Head = { size: number; head: string }
-type Pending = { kind: string; detail: Record<string, unknown>; at: Date; resolve(entry: AuditEntry): void; reject(error: unknown): void }
+/** A write that commits in the same transaction as an entry: what the entry records, or goes with it. */
+export type WriteWithEntry = (tx: SqlClient) => Promise<void>
+type Pending = { kind: string; detail: Record<string, unknown>; at: Date; alongside?: WriteWithEntry; resolve(entry: AuditEntry): void; reject(error: unknown): void }
 
 async function readHead(db: SqlClient): Promise<Head> {
   const [last] = await db.query<{ seq: number | string; hash: string }>('SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1')
@@ -58,7 +60,11 @@ FROM lock, jsonb_to_recordset($1::jsonb) AS v(seq bigint, at text, kind text, de
 
 const rowsOf = (entries: AuditEntry[]) => JSON.stringify(entries.map((e) => ({ seq: e.seq, at: e.at, kind: e.kind, detail: e.detail, prev_hash: e.prevHash, hash: e.hash })))
 
-const isUniqueViolation = (error: unknown) => (error as { code?: unknown })?.code === '23505'
+/** Another writer took the sequence number (PGlite names the table `table`, postgres.js `table_name`). */
+function lostTheRace(error: unknown): boolean {
+  const { code, table, table_name: tableName } = (error ?? {}) as { code?: unknown; table?: unknown; table_name?: unknown }
+  return code === '23505' && (table ?? tableName) === 'audit_entries'
+}
 
 /**
  * Appends an entry inside a transaction of the caller's, so that the entry commits with the
@@ -71,29 +77,48 @@ export async function appendInTransaction(tx: SqlClient, kind: string, detail: R
   return entry as AuditEntry
 }
 
+export interface PgAuditLog extends AuditLog {
+  /**
+   * Appends an entry and commits `write` with it, in one transaction: both or neither. Costs
+   * one commit where two writes would cost two (on PostgreSQL, a WAL flush each).
+   */
+  appendWith(kind: string, detail: Record<string, unknown>, at: Date, write: WriteWithEntry): Promise<AuditEntry>
+}
+
 /**
  * The audit log in PostgreSQL or PGlite. Appends made while one is being written are chained
  * together and written by the next single statement (group commit), on the head this process
- * last wrote. When another process or transaction wrote meanwhile, the statement fails on the
- * sequence number and the batch is chained again on the new head: no entry is lost or reordered.
+ * last wrote; a batch with writes that go with its entries is those writes and that statement
+ * in one transaction. When another process or transaction wrote meanwhile, the statement fails
+ * on the sequence number and the batch is chained again on the new head: no entry is lost or
+ * reordered. A batch that fails otherwise fails every append in it.
  */
-export function createPgAuditLog(db: SqlClient): AuditLog {
+export function createPgAuditLog(db: SqlClient): PgAuditLog {
   let head: Head | undefined
   let queue: Pending[] = []
   let writing = false
 
   async function write(batch: Pending[]): Promise<AuditEntry[]> {
+    const alongside = batch.flatMap((item) => (item.alongside ? [item.alongside] : []))
     for (let attempt = 1; ; attempt++) {
       head ??= await readHead(db)
       const entries = await chain(head, batch)
+      const rows = [rowsOf(entries)]
       try {
-        await db.query(INSERT_BATCH, [rowsOf(entries)])
+        if (alongside.length === 0) await db.query(INSERT_BATCH, rows)
+        else {
+          // The entries last, so the audit lock is held only from their insert to the commit.
+          await db.transaction(async (tx) => {
+            for (const writeAlongside of alongside) await writeAlongside(tx)
+            await tx.query(INSERT_BATCH, rows)
+          })
+        }
         const last = entries[entries.length - 1] as AuditEntry
         head = { size: last.seq, head: last.hash }
         return entries
       } catch (error) {
         head = undefined
-        if (!isUniqueViolation(error) || attempt >= MAX_ATTEMPTS) throw error
+        if (!lostTheRace(error) || attempt >= MAX_ATTEMPTS) throw error
       }
     }
   }
@@ -113,13 +138,16 @@ export function createPgAuditLog(db: SqlClient): AuditLog {
     writing = false
   }
 
+  function enqueue(item: Omit<Pending, 'resolve' | 'reject'>): Promise<AuditEntry> {
+    return new Promise<AuditEntry>((resolve, reject) => {
+      queue.push({ ...item, resolve, reject })
+      if (!writing) void drain()
+    })
+  }
+
   return {
-    append(kind, detail, at) {
-      return new Promise<AuditEntry>((resolve, reject) => {
-        queue.push({ kind, detail, at, resolve, reject })
-        if (!writing) void drain()
-      })
-    },
+    append: (kind, detail, at) => enqueue({ kind, detail, at }),
+    appendWith: (kind, detail, at, alongside) => enqueue({ kind, detail, at, alongside }),
 
     async entries(from, limit) {
       return (await db.query<AuditRow>('SELECT * FROM audit_entries WHERE seq >= $1 ORDER BY seq LIMIT $2', [from, limit])).map(fromRow)

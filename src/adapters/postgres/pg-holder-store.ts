@@ -84,7 +84,7 @@ const toConsent = (row: ConsentRow): Consent => ({
 })
 
 /** The holder's licence only when it was issued here: a use of anything else has no holder to show it to. */
-async function insertUse(db: SqlClient, use: LicenceUse): Promise<void> {
+export async function recordLicenceUse(db: SqlClient, use: LicenceUse): Promise<void> {
   if (!isUuid(use.licenceId)) return
   await db.query(
     `INSERT INTO licence_uses (licence_id, holder_key, user_kind, user_id, user_name, user_branch, purpose, consent_id, indication, at)
@@ -128,7 +128,7 @@ function checkTransaction(tx: SqlClient): ConsentCheckTransaction {
       const [row] = await tx.query<LicenceRow>('SELECT * FROM licences WHERE id = $1', [id])
       return row ? toLicence(row) : undefined
     },
-    recordUse: (use) => insertUse(tx, use),
+    recordUse: (use) => recordLicenceUse(tx, use),
     async subscribe(subscription) {
       await tx.query(
         'INSERT INTO licence_subscriptions (id, licence_id, relying_party_id, consent_id, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (licence_id, relying_party_id) DO NOTHING',
@@ -225,7 +225,6 @@ export function createPgHolderStore(db: SqlClient): PgHolderStore {
 
     checks: { transaction: (work) => db.transaction((tx) => work(checkTransaction(tx))) },
     uses: {
-      record: (use) => insertUse(db, use),
       async listForHolder(key, limit): Promise<RecordedLicenceUse[]> {
         const rows = await db.query<{
           id: number; licence_id: string; number: string; type_key: string; user_kind: 'bank' | 'partner'; user_id: string; user_name: string

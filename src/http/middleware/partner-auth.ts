@@ -1,11 +1,17 @@
 import type { MiddlewareHandler } from 'hono'
 import { readRequestSignature, signResponse, type SignedRequest } from '../../adapters/crypto/http-signatures'
 import { OutsideAgreementError, TongbanError } from '../../core/errors'
+import type { LicenceUse } from '../../core/holder/licence-use'
 import type { PartnerDeps } from '../deps'
 import { errorToProblem } from '../problem'
 import { checkAndClaim, signedRequestOf } from './signed-request'
 
-export type PartnerVariables = { partner: { code: string; name: string }; partnerRequest: SignedRequest }
+export type PartnerVariables = {
+  partner: { code: string; name: string }
+  partnerRequest: SignedRequest
+  /** Licence uses the call made: recorded with the call's audit entry, in one transaction, before the answer leaves. */
+  licenceUses: LicenceUse[]
+}
 
 /** Partners that exceed their agreement's rate. */
 export class PartnerRateLimitedError extends TongbanError {
@@ -19,7 +25,7 @@ export class PartnerRateLimitedError extends TongbanError {
  * trust list is current, inside its clock window, with a nonce never seen before; anything else
  * is a 401 problem. Every answer to a request with a well-formed signature is itself signed,
  * bound to that request, refusals included; and every call, accepted or not, is recorded in
- * the audit log.
+ * the audit log before its answer leaves, together with the licence uses it made.
  */
 export function partnerAuth(deps: PartnerDeps, publicUrl: string, log: (error: unknown) => void): MiddlewareHandler<{ Variables: PartnerVariables }> {
   return async (c, next) => {
@@ -29,6 +35,7 @@ export function partnerAuth(deps: PartnerDeps, publicUrl: string, log: (error: u
     let partner: { code: string; name: string } | undefined
     let nonce: string | null = null
     let keyid: string | null = null
+    const licenceUses: LicenceUse[] = []
     try {
       const claimed = await readRequestSignature(
         request,
@@ -46,6 +53,7 @@ export function partnerAuth(deps: PartnerDeps, publicUrl: string, log: (error: u
       partner = { code: verified.key.region, name: known?.name ?? verified.key.region }
       c.set('partner', partner)
       c.set('partnerRequest', request)
+      c.set('licenceUses', licenceUses)
       await next()
     } catch (error) {
       c.res = errorToProblem(error, c, log)
@@ -65,8 +73,8 @@ export function partnerAuth(deps: PartnerDeps, publicUrl: string, log: (error: u
     }
     c.res = new Response(answer, { status: response.status, headers })
     const code = c.res.status >= 400 ? ((JSON.parse(new TextDecoder().decode(answer) || '{}') as { code?: string }).code ?? null) : null
-    await deps.record({
-      direction: 'in',
+    const record = {
+      direction: 'in' as const,
       partner: partner?.code ?? null,
       method: request.method,
       path: url.pathname,
@@ -76,7 +84,9 @@ export function partnerAuth(deps: PartnerDeps, publicUrl: string, log: (error: u
       keyid,
       requestDigest: request.headers['content-digest'] ?? null,
       responseDigest: c.res.headers.get('content-digest'),
-    })
+    }
+    // One commit for the call's entry and the uses it made; a handler that failed made none.
+    await deps.record(record, c.error ? [] : licenceUses)
   }
 }
 

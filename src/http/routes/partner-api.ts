@@ -71,11 +71,12 @@ export function partnerApiRoutes(deps: AppDeps, hook: Hook) {
         partner.code,
         { ...asked, ...(receipt !== undefined ? { receipt } : {}), ...(purpose !== undefined ? { purpose } : {}) },
       )
-      // The holder sees a partner region's check in GET /v1/holder/uses as it sees a bank's.
+      // The holder sees a partner region's check in GET /v1/holder/uses as it sees a bank's; the
+      // door records it with the call.
       const shown = answer.report.licence
       if (shown?.id) {
         const user = { kind: 'partner' as const, id: partner.code, name: partner.name, branch: null }
-        await deps.licenceUses.record({ licenceId: shown.id, user, purpose: purpose ?? null, consentId: null, indication: answer.report.indication, at: deps.clock.now() })
+        c.get('licenceUses').push({ licenceId: shown.id, user, purpose: purpose ?? null, consentId: null, indication: answer.report.indication, at: deps.clock.now() })
       }
       return c.json(answer, 200)
     },
