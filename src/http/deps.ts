@@ -51,6 +51,7 @@ export interface PartnerDeps {
   registry: PartnerRegistry
   client: PartnerClient
   trust: Pick<MemoryTrustStore, 'findRegionKey' | 'regionKeys'>
+  /** Nonce claims the door's record of the call, committed before the answer, may make durable. */
   nonces: { claimNonce(region: string, nonce: string, expiresAt: Date, now: Date): Promise<boolean> }
   /** This region's partner-auth key: signs its requests and answers. */
   signingKey: SigningKey

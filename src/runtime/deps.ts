@@ -283,7 +283,8 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
       registry,
       client,
       trust: trustStore,
-      nonces: partnerStore,
+      // The door records every call before it answers: that commit makes the claim durable.
+      nonces: partnerStore.claimsFlushedWithTheRecord,
       signingKey,
       attestation,
       scope: agreements.scope,
