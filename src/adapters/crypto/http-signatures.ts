@@ -142,8 +142,19 @@ export async function signRequest(
   }
 }
 
-/** The headers that sign an answer to a verified partner request. */
-export async function signResponse(response: { status: number; body: Uint8Array; headers?: Record<string, string> }, request: SignedRequest, key: SigningKey, now: Date): Promise<Record<string, string>> {
+/** An answer's signature made ready: its Content-Digest is known, the ECDSA signing is still to do. */
+export interface PreparedResponseSignature {
+  contentDigest: string
+  /** The headers that sign the answer: Content-Digest, Signature-Input, Signature. */
+  sign(): Promise<Record<string, string>>
+}
+
+/**
+ * Everything of an answer's signature but the signing: split so that a caller can do work that
+ * needs only the answer's digest (recording the call) while the thread pool signs. Throws when
+ * the request's own signature fields cannot be read, since the answer is bound to them.
+ */
+export function prepareResponseSignature(response: { status: number; body: Uint8Array; headers?: Record<string, string> }, request: SignedRequest, key: SigningKey, now: Date): PreparedResponseSignature {
   const headers = { ...lowerCased(response.headers ?? {}), 'content-digest': contentDigest(response.body) }
   const params = innerList(RESPONSE_COMPONENTS, [
     ['created', Math.floor(now.getTime() / 1000)],
@@ -153,10 +164,18 @@ export async function signResponse(response: { status: number; body: Uint8Array;
   ])
   const base = signatureBase(RESPONSE_COMPONENTS, params, { status: response.status, headers }, { method: request.method, url: request.url, headers: lowerCased(request.headers) })
   return {
-    'content-digest': headers['content-digest'],
-    'signature-input': `${SIGNATURE_LABEL}=${serializeInnerList(params)}`,
-    signature: `${SIGNATURE_LABEL}=:${await sign(key, base)}:`,
+    contentDigest: headers['content-digest'],
+    sign: async () => ({
+      'content-digest': headers['content-digest'],
+      'signature-input': `${SIGNATURE_LABEL}=${serializeInnerList(params)}`,
+      signature: `${SIGNATURE_LABEL}=:${await sign(key, base)}:`,
+    }),
   }
+}
+
+/** The headers that sign an answer to a verified partner request. */
+export async function signResponse(response: { status: number; body: Uint8Array; headers?: Record<string, string> }, request: SignedRequest, key: SigningKey, now: Date): Promise<Record<string, string>> {
+  return prepareResponseSignature(response, request, key, now).sign()
 }
 
 interface ParsedSignature {

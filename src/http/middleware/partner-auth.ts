@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono'
-import { readRequestSignature, signResponse, type SignedRequest } from '../../adapters/crypto/http-signatures'
+import { prepareResponseSignature, readRequestSignature, type PreparedResponseSignature, type SignedRequest } from '../../adapters/crypto/http-signatures'
 import { OutsideAgreementError, TongbanError } from '../../core/errors'
 import type { LicenceUse } from '../../core/holder/licence-use'
 import type { PartnerDeps } from '../deps'
@@ -62,31 +62,35 @@ export function partnerAuth(deps: PartnerDeps, publicUrl: string, log: (error: u
     // (reading a clone instead costs a second stream per answer).
     const response = c.res
     const answer = new Uint8Array(await response.arrayBuffer())
-    const headers = new Headers(response.headers)
+    let signature: PreparedResponseSignature | undefined
     if (request.headers['signature-input'] !== undefined && request.headers.signature !== undefined) {
       try {
-        const signed = await signResponse({ status: response.status, body: answer }, request, deps.signingKey, deps.clock.now())
-        for (const [name, value] of Object.entries(signed)) headers.set(name, value)
+        signature = prepareResponseSignature({ status: response.status, body: answer }, request, deps.signingKey, deps.clock.now())
       } catch {
         // A request whose signature fields cannot even be parsed cannot be answered bound to them; its refusal goes unsigned.
       }
     }
-    c.res = new Response(answer, { status: response.status, headers })
-    const code = c.res.status >= 400 ? ((JSON.parse(new TextDecoder().decode(answer) || '{}') as { code?: string }).code ?? null) : null
+    const code = response.status >= 400 ? ((JSON.parse(new TextDecoder().decode(answer) || '{}') as { code?: string }).code ?? null) : null
     const record = {
       direction: 'in' as const,
       partner: partner?.code ?? null,
       method: request.method,
       path: url.pathname,
-      status: c.res.status,
+      status: response.status,
       code,
       nonce,
       keyid,
       requestDigest: request.headers['content-digest'] ?? null,
-      responseDigest: c.res.headers.get('content-digest'),
+      responseDigest: signature?.contentDigest ?? null,
     }
-    // One commit for the call's entry and the uses it made; a handler that failed made none.
-    await deps.record(record, c.error ? [] : licenceUses)
+    // The thread pool signs the answer while the call is recorded: the record needs the answer's
+    // digest, not its signature, and the answer leaves only once both are done. One commit for
+    // the call's entry and the licence uses it made; a handler that failed made none. A signing
+    // that WebCrypto refuses leaves the answer unsigned, as before.
+    const [signed] = await Promise.all([signature?.sign().catch(() => undefined), deps.record(record, c.error ? [] : licenceUses)])
+    const headers = new Headers(response.headers)
+    for (const [name, value] of Object.entries(signed ?? {})) headers.set(name, value)
+    c.res = new Response(answer, { status: response.status, headers })
   }
 }
 
