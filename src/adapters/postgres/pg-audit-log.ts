@@ -57,8 +57,21 @@ WITH lock AS (SELECT pg_advisory_xact_lock(${AUDIT_LOCK}))
 INSERT INTO audit_entries (seq, at, kind, detail, prev_hash, hash)
 SELECT v.seq, v.at, v.kind, v.detail, v.prev_hash, v.hash
 FROM lock, jsonb_to_recordset($1::jsonb) AS v(seq bigint, at text, kind text, detail jsonb, prev_hash text, hash text)`
+// A batch of one, as every append is when they come one at a time: the same insert without
+// the JSON array and jsonb_to_recordset, which PGlite plans and runs in about half the time.
+const INSERT_ONE = `
+WITH lock AS (SELECT pg_advisory_xact_lock(${AUDIT_LOCK}))
+INSERT INTO audit_entries (seq, at, kind, detail, prev_hash, hash)
+SELECT $1, $2, $3, $4::jsonb, $5, $6 FROM lock`
 
-const rowsOf = (entries: AuditEntry[]) => JSON.stringify(entries.map((e) => ({ seq: e.seq, at: e.at, kind: e.kind, detail: e.detail, prev_hash: e.prevHash, hash: e.hash })))
+/** The statement that inserts these entries, with its parameters. */
+function insertOf(entries: AuditEntry[]): [string, unknown[]] {
+  if (entries.length === 1) {
+    const [e] = entries as [AuditEntry]
+    return [INSERT_ONE, [e.seq, e.at, e.kind, JSON.stringify(e.detail), e.prevHash, e.hash]]
+  }
+  return [INSERT_BATCH, [JSON.stringify(entries.map((e) => ({ seq: e.seq, at: e.at, kind: e.kind, detail: e.detail, prev_hash: e.prevHash, hash: e.hash })))]]
+}
 
 /** Another writer took the sequence number (PGlite names the table `table`, postgres.js `table_name`). */
 function lostTheRace(error: unknown): boolean {
@@ -73,7 +86,7 @@ function lostTheRace(error: unknown): boolean {
 export async function appendInTransaction(tx: SqlClient, kind: string, detail: Record<string, unknown>, at: Date): Promise<AuditEntry> {
   await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK])
   const [entry] = await chain(await readHead(tx), [{ kind, detail, at }])
-  await tx.query(INSERT_BATCH, [rowsOf([entry as AuditEntry])])
+  await tx.query(...insertOf([entry as AuditEntry]))
   return entry as AuditEntry
 }
 
@@ -103,14 +116,14 @@ export function createPgAuditLog(db: SqlClient): PgAuditLog {
     for (let attempt = 1; ; attempt++) {
       head ??= await readHead(db)
       const entries = await chain(head, batch)
-      const rows = [rowsOf(entries)]
+      const insert = insertOf(entries)
       try {
-        if (alongside.length === 0) await db.query(INSERT_BATCH, rows)
+        if (alongside.length === 0) await db.query(...insert)
         else {
           // The entries last, so the audit lock is held only from their insert to the commit.
           await db.transaction(async (tx) => {
             for (const writeAlongside of alongside) await writeAlongside(tx)
-            await tx.query(INSERT_BATCH, rows)
+            await tx.query(...insert)
           })
         }
         const last = entries[entries.length - 1] as AuditEntry
