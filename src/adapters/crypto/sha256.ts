@@ -10,3 +10,8 @@ import { createHash } from 'node:crypto'
 export function sha256(data: Uint8Array | string): Uint8Array {
   return createHash('sha256').update(data).digest()
 }
+
+/** SHA-256 as lower-case hex, as the core's sha256Hex gives it, at once. */
+export function sha256HexNow(data: Uint8Array | string): string {
+  return createHash('sha256').update(data).digest('hex')
+}

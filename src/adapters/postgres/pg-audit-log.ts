@@ -1,5 +1,6 @@
-import { entryHash, GENESIS_HASH, type AuditEntry } from '../../core/audit/audit-chain'
+import { entryHashInput, GENESIS_HASH, type AuditEntry } from '../../core/audit/audit-chain'
 import type { AuditLog } from '../../core/audit/audit-log'
+import { sha256HexNow } from '../crypto/sha256'
 import type { SqlClient } from './sql-client'
 
 interface AuditRow {
@@ -37,13 +38,16 @@ async function readHead(db: SqlClient): Promise<Head> {
   return last ? { size: Number(last.seq), head: last.hash } : { size: 0, head: GENESIS_HASH }
 }
 
-/** Chains entries onto a head. JSON round trip first: what is hashed is exactly what jsonb gives back. */
-async function chain(head: Head, items: Array<Pick<Pending, 'kind' | 'detail' | 'at'>>): Promise<AuditEntry[]> {
+/**
+ * Chains entries onto a head. JSON round trip first: what is hashed is exactly what jsonb gives
+ * back. The hash is the core's entryHash, taken here without a trip to WebCrypto's thread pool.
+ */
+function chain(head: Head, items: Array<Pick<Pending, 'kind' | 'detail' | 'at'>>): AuditEntry[] {
   const entries: AuditEntry[] = []
   let prevHash = head.head
   for (const [index, item] of items.entries()) {
     const content = { seq: head.size + index + 1, at: item.at.toISOString(), kind: item.kind, detail: JSON.parse(JSON.stringify(item.detail)) as Record<string, unknown> }
-    const hash = await entryHash(content, prevHash)
+    const hash = sha256HexNow(entryHashInput(content, prevHash))
     entries.push({ ...content, prevHash, hash })
     prevHash = hash
   }
@@ -85,7 +89,7 @@ function lostTheRace(error: unknown): boolean {
  */
 export async function appendInTransaction(tx: SqlClient, kind: string, detail: Record<string, unknown>, at: Date): Promise<AuditEntry> {
   await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK])
-  const [entry] = await chain(await readHead(tx), [{ kind, detail, at }])
+  const [entry] = chain(await readHead(tx), [{ kind, detail, at }])
   await tx.query(...insertOf([entry as AuditEntry]))
   return entry as AuditEntry
 }
@@ -115,7 +119,7 @@ export function createPgAuditLog(db: SqlClient): PgAuditLog {
     const alongside = batch.flatMap((item) => (item.alongside ? [item.alongside] : []))
     for (let attempt = 1; ; attempt++) {
       head ??= await readHead(db)
-      const entries = await chain(head, batch)
+      const entries = chain(head, batch)
       const insert = insertOf(entries)
       try {
         if (alongside.length === 0) await db.query(...insert)
