@@ -36,7 +36,7 @@ import { createPgTrustAnchors } from '../adapters/postgres/pg-trust-anchors'
 import { sealPdf } from '../adapters/pdf/seal-pdf-signer'
 import { createPgSealStore } from '../adapters/postgres/pg-seal-store'
 import type { SealServiceDeps } from '../core/seal/seal-service'
-import { createPgHolderStore, recordLicenceUse } from '../adapters/postgres/pg-holder-store'
+import { createPgHolderStore, licenceUseStatement } from '../adapters/postgres/pg-holder-store'
 import { bureauHolderAuthenticator } from '../core/holder/holder-credential'
 import { enqueueLicenceStatusEvents } from '../core/holder/status-subscription'
 import type { LicenceUse } from '../core/holder/licence-use'
@@ -216,12 +216,9 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
   const audit = createPgAuditLog(db)
   const recordPartnerCall = async (call: PartnerCallRecord, licenceUses: LicenceUse[] = []) => {
     log.info({ partnerCall: call }, `partner call ${call.direction} ${call.method} ${call.path} ${call.status}`)
-    if (licenceUses.length === 0) await audit.append('partner_call', { ...call }, clock.now())
-    else {
-      await audit.appendWith('partner_call', { ...call }, clock.now(), async (tx) => {
-        for (const use of licenceUses) await recordLicenceUse(tx, use)
-      })
-    }
+    // The uses are written by the entry's own statement: one commit for both.
+    const statements = licenceUses.flatMap((use) => licenceUseStatement(use) ?? [])
+    await audit.appendWith('partner_call', { ...call }, clock.now(), statements)
   }
   const client = createPartnerClient({ registry, trust: trustStore, signingKey, clock, fetch: fetcher, record: recordPartnerCall })
   outbox.registerSender(PARTNER_SCHEME, partnerSender(client))

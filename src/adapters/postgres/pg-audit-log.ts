@@ -29,9 +29,16 @@ const AUDIT_LOCK = 7261347
 const MAX_ATTEMPTS = 8
 
 type Head = { size: number; head: string }
-/** A write that commits in the same transaction as an entry: what the entry records, or goes with it. */
-export type WriteWithEntry = (tx: SqlClient) => Promise<void>
-type Pending = { kind: string; detail: Record<string, unknown>; at: Date; alongside?: WriteWithEntry; resolve(entry: AuditEntry): void; reject(error: unknown): void }
+/**
+ * A write that commits with an entry, what the entry records or goes with it: an INSERT, UPDATE
+ * or DELETE run as a WITH query of the entry's own INSERT, so both take one statement and one
+ * commit. Its parameters are its own $1, $2, …; its text holds no other `$`.
+ */
+export interface StatementWithEntry {
+  text: string
+  params: unknown[]
+}
+type Pending = { kind: string; detail: Record<string, unknown>; at: Date; alongside: StatementWithEntry[]; resolve(entry: AuditEntry): void; reject(error: unknown): void }
 
 async function readHead(db: SqlClient): Promise<Head> {
   const [last] = await db.query<{ seq: number | string; hash: string }>('SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1')
@@ -56,25 +63,31 @@ function chain(head: Head, items: Array<Pick<Pending, 'kind' | 'detail' | 'at'>>
 
 // The advisory lock is taken in the statement itself (held until it commits), so an append in
 // another transaction that holds the lock is waited for rather than raced.
+const LOCK = `lock AS (SELECT pg_advisory_xact_lock(${AUDIT_LOCK}))`
 const INSERT_BATCH = `
-WITH lock AS (SELECT pg_advisory_xact_lock(${AUDIT_LOCK}))
 INSERT INTO audit_entries (seq, at, kind, detail, prev_hash, hash)
 SELECT v.seq, v.at, v.kind, v.detail, v.prev_hash, v.hash
 FROM lock, jsonb_to_recordset($1::jsonb) AS v(seq bigint, at text, kind text, detail jsonb, prev_hash text, hash text)`
 // A batch of one, as every append is when they come one at a time: the same insert without
 // the JSON array and jsonb_to_recordset, which PGlite plans and runs in about half the time.
 const INSERT_ONE = `
-WITH lock AS (SELECT pg_advisory_xact_lock(${AUDIT_LOCK}))
 INSERT INTO audit_entries (seq, at, kind, detail, prev_hash, hash)
 SELECT $1, $2, $3, $4::jsonb, $5, $6 FROM lock`
 
-/** The statement that inserts these entries, with its parameters. */
-function insertOf(entries: AuditEntry[]): [string, unknown[]] {
-  if (entries.length === 1) {
-    const [e] = entries as [AuditEntry]
-    return [INSERT_ONE, [e.seq, e.at, e.kind, JSON.stringify(e.detail), e.prevHash, e.hash]]
+/** The one statement that inserts these entries and runs the writes that go with them, with its parameters. */
+function insertOf(entries: AuditEntry[], alongside: StatementWithEntry[] = []): [string, unknown[]] {
+  const [one] = entries as [AuditEntry]
+  const [insert, params]: [string, unknown[]] =
+    entries.length === 1
+      ? [INSERT_ONE, [one.seq, one.at, one.kind, JSON.stringify(one.detail), one.prevHash, one.hash]]
+      : [INSERT_BATCH, [JSON.stringify(entries.map((e) => ({ seq: e.seq, at: e.at, kind: e.kind, detail: e.detail, prev_hash: e.prevHash, hash: e.hash })))]]
+  const withQueries = [LOCK]
+  for (const [index, statement] of alongside.entries()) {
+    const offset = params.length
+    withQueries.push(`alongside_${index} AS (${statement.text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`)})`)
+    params.push(...statement.params)
   }
-  return [INSERT_BATCH, [JSON.stringify(entries.map((e) => ({ seq: e.seq, at: e.at, kind: e.kind, detail: e.detail, prev_hash: e.prevHash, hash: e.hash })))]]
+  return [`WITH ${withQueries.join(',\n')}${insert}`, params]
 }
 
 /** Another writer took the sequence number (PGlite names the table `table`, postgres.js `table_name`). */
@@ -96,19 +109,18 @@ export async function appendInTransaction(tx: SqlClient, kind: string, detail: R
 
 export interface PgAuditLog extends AuditLog {
   /**
-   * Appends an entry and commits `write` with it, in one transaction: both or neither. Costs
-   * one commit where two writes would cost two (on PostgreSQL, a WAL flush each).
+   * Appends an entry and runs `statements` in the same statement: both or neither, one commit
+   * where separate writes would cost one each (on PostgreSQL, a WAL flush each).
    */
-  appendWith(kind: string, detail: Record<string, unknown>, at: Date, write: WriteWithEntry): Promise<AuditEntry>
+  appendWith(kind: string, detail: Record<string, unknown>, at: Date, statements: StatementWithEntry[]): Promise<AuditEntry>
 }
 
 /**
  * The audit log in PostgreSQL or PGlite. Appends made while one is being written are chained
  * together and written by the next single statement (group commit), on the head this process
- * last wrote; a batch with writes that go with its entries is those writes and that statement
- * in one transaction. When another process or transaction wrote meanwhile, the statement fails
- * on the sequence number and the batch is chained again on the new head: no entry is lost or
- * reordered. A batch that fails otherwise fails every append in it.
+ * last wrote, with the writes that go with them. When another process or transaction wrote
+ * meanwhile, the statement fails on the sequence number and the batch is chained again on the
+ * new head: no entry is lost or reordered. A batch that fails otherwise fails every append in it.
  */
 export function createPgAuditLog(db: SqlClient): PgAuditLog {
   let head: Head | undefined
@@ -116,20 +128,12 @@ export function createPgAuditLog(db: SqlClient): PgAuditLog {
   let writing = false
 
   async function write(batch: Pending[]): Promise<AuditEntry[]> {
-    const alongside = batch.flatMap((item) => (item.alongside ? [item.alongside] : []))
+    const alongside = batch.flatMap((item) => item.alongside)
     for (let attempt = 1; ; attempt++) {
       head ??= await readHead(db)
       const entries = chain(head, batch)
-      const insert = insertOf(entries)
       try {
-        if (alongside.length === 0) await db.query(...insert)
-        else {
-          // The entries last, so the audit lock is held only from their insert to the commit.
-          await db.transaction(async (tx) => {
-            for (const writeAlongside of alongside) await writeAlongside(tx)
-            await tx.query(...insert)
-          })
-        }
+        await db.query(...insertOf(entries, alongside))
         const last = entries[entries.length - 1] as AuditEntry
         head = { size: last.seq, head: last.hash }
         return entries
@@ -163,7 +167,7 @@ export function createPgAuditLog(db: SqlClient): PgAuditLog {
   }
 
   return {
-    append: (kind, detail, at) => enqueue({ kind, detail, at }),
+    append: (kind, detail, at) => enqueue({ kind, detail, at, alongside: [] }),
     appendWith: (kind, detail, at, alongside) => enqueue({ kind, detail, at, alongside }),
 
     async entries(from, limit) {

@@ -5,7 +5,7 @@ import type { LicenceUse, LicenceUses, RecordedLicenceUse } from '../../core/hol
 import type { RelyingParty, RelyingPartyStore } from '../../core/holder/relying-party'
 import { holderKey, type Licence } from '../../core/licence/licence'
 import type { Indication } from '../../core/verification/report'
-import { appendInTransaction } from './pg-audit-log'
+import { appendInTransaction, type StatementWithEntry } from './pg-audit-log'
 import { isUuid, toLicence, type LicenceRow } from './pg-store'
 import type { SqlClient } from './sql-client'
 
@@ -83,14 +83,22 @@ const toConsent = (row: ConsentRow): Consent => ({
   createdAt: new Date(row.created_at),
 })
 
-/** The holder's licence only when it was issued here: a use of anything else has no holder to show it to. */
-export async function recordLicenceUse(db: SqlClient, use: LicenceUse): Promise<void> {
-  if (!isUuid(use.licenceId)) return
-  await db.query(
-    `INSERT INTO licence_uses (licence_id, holder_key, user_kind, user_id, user_name, user_branch, purpose, consent_id, indication, at)
+/**
+ * The statement that records a use, for the holder of a licence issued here; undefined for
+ * anything else, which has no holder here to show it to.
+ */
+export function licenceUseStatement(use: LicenceUse): StatementWithEntry | undefined {
+  if (!isUuid(use.licenceId)) return undefined
+  return {
+    text: `INSERT INTO licence_uses (licence_id, holder_key, user_kind, user_id, user_name, user_branch, purpose, consent_id, indication, at)
      SELECT id, holder_key, $2, $3, $4, $5, $6, $7, $8, $9 FROM licences WHERE id = $1`,
-    [use.licenceId, use.user.kind, use.user.id, use.user.name, use.user.branch, use.purpose, use.consentId, use.indication, use.at],
-  )
+    params: [use.licenceId, use.user.kind, use.user.id, use.user.name, use.user.branch, use.purpose, use.consentId, use.indication, use.at],
+  }
+}
+
+async function recordLicenceUse(db: SqlClient, use: LicenceUse): Promise<void> {
+  const statement = licenceUseStatement(use)
+  if (statement) await db.query(statement.text, statement.params)
 }
 
 function checkTransaction(tx: SqlClient): ConsentCheckTransaction {

@@ -44,9 +44,9 @@ describe('the audit log in the database', () => {
     expect(await auditLog(log)).toMatchObject({ intact: true })
   })
 
-  it('commits a write that goes with an entry in its transaction, batched with plain appends; a failed write takes its batch with it', async () => {
+  it('commits a write that goes with an entry in its statement, batched with plain appends; a failed write takes its batch with it', async () => {
     const log = createPgAuditLog(db)
-    const nonce = (name: string) => (tx: SqlClient) => tx.query('INSERT INTO partner_nonces (region, nonce, expires_at) VALUES ($1, $2, $3)', ['360700', name, new Date(Date.now() + 60_000)]).then(() => undefined)
+    const nonce = (name: string) => [{ text: 'INSERT INTO partner_nonces (region, nonce, expires_at) VALUES ($1, $2, $3)', params: ['360700', name, new Date(Date.now() + 60_000)] }]
     const at = new Date()
     const written = await Promise.all([
       log.append('test', { plain: 1 }, at),
