@@ -5,6 +5,7 @@ import { createPublication } from '../adapters/crypto/publication'
 import { buildTrustListContent, trustedKeysOf, trustedSignersOf } from '../adapters/crypto/trust-list'
 import { kidOf } from '../adapters/crypto/jws-signer'
 import { createPartnerClient } from '../adapters/partner/partner-client'
+import { fetchTransport, type PartnerTransport } from '../adapters/partner/partner-transport'
 import { createPartnerRegistry } from '../adapters/partner/partner-registry'
 import { combinedStatus, PartnerStatusLists } from '../adapters/partner/partner-status'
 import { RateLimiter } from '../adapters/partner/rate-limiter'
@@ -75,6 +76,8 @@ export interface RuntimeParts {
   wrapSigner?: (signer: JwsSigner) => JwsSigner
   /** How partner documents and APIs are reached; tests route it to other in-process apps. */
   fetch?: typeof fetch
+  /** How signed partner calls go on the wire: through `fetch` unless the entry has a faster way (Node). */
+  partnerTransport?: PartnerTransport
   /** A partner's status list is fetched again when the copy held is older than this. */
   partnerStatusMaxAgeMs?: number
   /** Outbox retry delays; tests shorten them. */
@@ -220,7 +223,7 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
     const statements = licenceUses.flatMap((use) => licenceUseStatement(use) ?? [])
     await audit.appendWith('partner_call', { ...call }, clock.now(), statements)
   }
-  const client = createPartnerClient({ registry, trust: trustStore, signingKey, clock, fetch: fetcher, record: recordPartnerCall })
+  const client = createPartnerClient({ registry, trust: trustStore, signingKey, clock, transport: parts.partnerTransport ?? fetchTransport(fetcher), record: recordPartnerCall })
   outbox.registerSender(PARTNER_SCHEME, partnerSender(client))
   const agreements = createAgreements({
     store: createPgAgreementStore(db),
