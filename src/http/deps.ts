@@ -4,7 +4,7 @@ import type { BankCheckDeps } from '../core/holder/bank-check'
 import type { ConsentDeps } from '../core/holder/consent'
 import type { HolderAuthenticator } from '../core/holder/holder'
 import type { HolderCredentialDeps } from '../core/holder/holder-credential'
-import type { LicenceUses } from '../core/holder/licence-use'
+import type { LicenceUse, LicenceUses } from '../core/holder/licence-use'
 import type { RelyingPartyDeps } from '../core/holder/relying-party'
 import type { Licence } from '../core/licence/licence'
 import type { LicenceServiceDeps } from '../core/licence/licence-service'
@@ -51,6 +51,7 @@ export interface PartnerDeps {
   registry: PartnerRegistry
   client: PartnerClient
   trust: Pick<MemoryTrustStore, 'findRegionKey' | 'regionKeys'>
+  /** Nonce claims the door's record of the call, committed before the answer, may make durable. */
   nonces: { claimNonce(region: string, nonce: string, expiresAt: Date, now: Date): Promise<boolean> }
   /** This region's partner-auth key: signs its requests and answers. */
   signingKey: SigningKey
@@ -58,7 +59,8 @@ export interface PartnerDeps {
   attestation: JwsSigner
   scope: PartnerScope
   limiter: RateLimiter
-  record(call: PartnerCallRecord): Promise<void>
+  /** Records a call in the audit log; with the licence uses it made, committed together. */
+  record(call: PartnerCallRecord, licenceUses?: LicenceUse[]): Promise<void>
   /** Outbox counts per destination (`partner:<code>`): forwards, requests and events waiting for each partner. */
   deliveries(): Promise<Map<string, OutboxDeliveryCounts>>
 }

@@ -5,6 +5,7 @@ import { createPublication } from '../adapters/crypto/publication'
 import { buildTrustListContent, trustedKeysOf, trustedSignersOf } from '../adapters/crypto/trust-list'
 import { kidOf } from '../adapters/crypto/jws-signer'
 import { createPartnerClient } from '../adapters/partner/partner-client'
+import { fetchTransport, type PartnerTransport } from '../adapters/partner/partner-transport'
 import { createPartnerRegistry } from '../adapters/partner/partner-registry'
 import { combinedStatus, PartnerStatusLists } from '../adapters/partner/partner-status'
 import { RateLimiter } from '../adapters/partner/rate-limiter'
@@ -36,9 +37,10 @@ import { createPgTrustAnchors } from '../adapters/postgres/pg-trust-anchors'
 import { sealPdf } from '../adapters/pdf/seal-pdf-signer'
 import { createPgSealStore } from '../adapters/postgres/pg-seal-store'
 import type { SealServiceDeps } from '../core/seal/seal-service'
-import { createPgHolderStore } from '../adapters/postgres/pg-holder-store'
+import { createPgHolderStore, licenceUseStatement } from '../adapters/postgres/pg-holder-store'
 import { bureauHolderAuthenticator } from '../core/holder/holder-credential'
 import { enqueueLicenceStatusEvents } from '../core/holder/status-subscription'
+import type { LicenceUse } from '../core/holder/licence-use'
 import { bankSender } from '../adapters/outbox/bank-sender'
 import type { BackoffPolicy } from '../core/outbox/backoff'
 import { ConfigurationError, TongbanError } from '../core/errors'
@@ -81,6 +83,8 @@ export interface RuntimeParts {
   wrapSigner?: (signer: JwsSigner) => JwsSigner
   /** How partner documents and APIs are reached; tests route it to other in-process apps. */
   fetch?: typeof fetch
+  /** How signed partner calls go on the wire: through `fetch` unless the entry has a faster way (Node). */
+  partnerTransport?: PartnerTransport
   /** A partner's status list is fetched again when the copy held is older than this. */
   partnerStatusMaxAgeMs?: number
   /** Outbox retry delays; tests shorten them. */
@@ -223,11 +227,13 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
   if (!partnerAuthKey.privateKey) throw new Error('the PKI bundle has no partner-auth private key')
   const signingKey = { keyid: await kidOf(partnerAuthKey.certificate), privateKey: partnerAuthKey.privateKey }
   const audit = createPgAuditLog(db)
-  const recordPartnerCall = async (call: PartnerCallRecord) => {
+  const recordPartnerCall = async (call: PartnerCallRecord, licenceUses: LicenceUse[] = []) => {
     log.info({ partnerCall: call }, `partner call ${call.direction} ${call.method} ${call.path} ${call.status}`)
-    await audit.append('partner_call', { ...call }, clock.now())
+    // The uses are written by the entry's own statement: one commit for both.
+    const statements = licenceUses.flatMap((use) => licenceUseStatement(use) ?? [])
+    await audit.appendWith('partner_call', { ...call }, clock.now(), statements)
   }
-  const client = createPartnerClient({ registry, trust: trustStore, signingKey, clock, fetch: fetcher, record: recordPartnerCall })
+  const client = createPartnerClient({ registry, trust: trustStore, signingKey, clock, transport: parts.partnerTransport ?? fetchTransport(fetcher), record: recordPartnerCall })
   const verifier = { trust: trustStore, status }
   const pdfVerifier: PdfVerifierDeps = {
     trust: trustStore,
@@ -301,7 +307,8 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
       registry,
       client,
       trust: trustStore,
-      nonces: partnerStore,
+      // The door records every call before it answers: that commit makes the claim durable.
+      nonces: partnerStore.claimsFlushedWithTheRecord,
       signingKey,
       attestation,
       scope: agreements.scope,

@@ -10,6 +10,7 @@ import { ConfigurationError } from '../core/errors'
 import { createApp } from '../http/app'
 import { loadCjkFont } from '../adapters/pdf/cjk-font'
 import { buildDeps } from './deps'
+import { nodePartnerTransport } from './node-partner-transport'
 import { developmentAdminToken, loadNodePki } from './node-keys'
 import { readPartnerPins, registerPinnedPartners } from './partner-pins'
 
@@ -54,6 +55,7 @@ export async function startNodeServer(env: Record<string, string | undefined> = 
     partnerStatusMaxAgeMs: config.partnerStatusMaxAgeSeconds * 1000,
     outboxBackoff: { baseMs: config.outboxRetryBaseSeconds * 1000, capMs: config.outboxRetryCapSeconds * 1000 },
     supervisionSystems: config.supervisionSystems,
+    partnerTransport: nodePartnerTransport(),
   })
   const app = createApp(deps)
   // Other processes may change statuses in a shared PostgreSQL; PGlite has this process alone.

@@ -66,7 +66,7 @@ describe('the partner door refuses', () => {
   it('a tampered body with its digest recomputed (401 partner_bad_signature)', async () => {
     const { contentDigest } = await import('../../src/adapters/crypto/http-signatures')
     const forged = new TextEncoder().encode(JSON.stringify({ credential: hygieneCredential }))
-    const digest = await contentDigest(forged)
+    const digest = contentDigest(forged)
     const { response, problem } = await send({ spoil: (headers) => ({ headers: { ...headers, 'content-digest': digest }, body: forged }) })
     expect([response.status, problem?.code]).toEqual([401, 'partner_bad_signature'])
   })
@@ -162,7 +162,7 @@ describe('the calling side refuses answers it cannot trust', () => {
       const real = await pair.lg.app.request('/v1/partner/verify', { method: 'POST', headers: request.headers, body: await request.arrayBuffer() })
       const body = JSON.stringify({ report: { indication: 'TOTAL_PASSED', forged: true } })
       const headers = new Headers(real.headers)
-      headers.set('content-digest', await (await import('../../src/adapters/crypto/http-signatures')).contentDigest(new TextEncoder().encode(body)))
+      headers.set('content-digest', (await import('../../src/adapters/crypto/http-signatures')).contentDigest(new TextEncoder().encode(body)))
       return new Response(body, { status: 200, headers })
     })
     try {

@@ -2,6 +2,7 @@ import { httpbis, type Request as HttpRequest, type Response as HttpResponse } f
 import { parseDictionary, serializeInnerList, type InnerList } from 'structured-headers'
 import { base64url } from 'jose'
 import { TongbanError } from '../../core/errors'
+import { sha256 } from './sha256'
 import { toBase64 } from './x509'
 
 /**
@@ -88,8 +89,8 @@ export interface RequestSignature {
   expires: Date
 }
 
-export async function contentDigest(body: Uint8Array): Promise<string> {
-  return `sha-256=:${toBase64(new Uint8Array(await crypto.subtle.digest('SHA-256', body as BufferSource)))}:`
+export function contentDigest(body: Uint8Array): string {
+  return `sha-256=:${toBase64(sha256(body))}:`
 }
 
 function lowerCased(headers: Record<string, string>): Record<string, string> {
@@ -124,7 +125,7 @@ export async function signRequest(
   tag: string = REQUEST_TAG,
 ): Promise<Record<string, string>> {
   const created = Math.floor(now.getTime() / 1000)
-  const headers = { ...lowerCased(request.headers ?? {}), 'content-digest': await contentDigest(request.body) }
+  const headers = { ...lowerCased(request.headers ?? {}), 'content-digest': contentDigest(request.body) }
   const params = innerList(REQUEST_COMPONENTS, [
     ['created', created],
     ['expires', created + REQUEST_LIFETIME_S],
@@ -141,9 +142,20 @@ export async function signRequest(
   }
 }
 
-/** The headers that sign an answer to a verified partner request. */
-export async function signResponse(response: { status: number; body: Uint8Array; headers?: Record<string, string> }, request: SignedRequest, key: SigningKey, now: Date): Promise<Record<string, string>> {
-  const headers = { ...lowerCased(response.headers ?? {}), 'content-digest': await contentDigest(response.body) }
+/** An answer's signature made ready: its Content-Digest is known, the ECDSA signing is still to do. */
+export interface PreparedResponseSignature {
+  contentDigest: string
+  /** The headers that sign the answer: Content-Digest, Signature-Input, Signature. */
+  sign(): Promise<Record<string, string>>
+}
+
+/**
+ * Everything of an answer's signature but the signing: split so that a caller can do work that
+ * needs only the answer's digest (recording the call) while the thread pool signs. Throws when
+ * the request's own signature fields cannot be read, since the answer is bound to them.
+ */
+export function prepareResponseSignature(response: { status: number; body: Uint8Array; headers?: Record<string, string> }, request: SignedRequest, key: SigningKey, now: Date): PreparedResponseSignature {
+  const headers = { ...lowerCased(response.headers ?? {}), 'content-digest': contentDigest(response.body) }
   const params = innerList(RESPONSE_COMPONENTS, [
     ['created', Math.floor(now.getTime() / 1000)],
     ['keyid', key.keyid],
@@ -152,10 +164,18 @@ export async function signResponse(response: { status: number; body: Uint8Array;
   ])
   const base = signatureBase(RESPONSE_COMPONENTS, params, { status: response.status, headers }, { method: request.method, url: request.url, headers: lowerCased(request.headers) })
   return {
-    'content-digest': headers['content-digest'],
-    'signature-input': `${SIGNATURE_LABEL}=${serializeInnerList(params)}`,
-    signature: `${SIGNATURE_LABEL}=:${await sign(key, base)}:`,
+    contentDigest: headers['content-digest'],
+    sign: async () => ({
+      'content-digest': headers['content-digest'],
+      'signature-input': `${SIGNATURE_LABEL}=${serializeInnerList(params)}`,
+      signature: `${SIGNATURE_LABEL}=:${await sign(key, base)}:`,
+    }),
   }
+}
+
+/** The headers that sign an answer to a verified partner request. */
+export async function signResponse(response: { status: number; body: Uint8Array; headers?: Record<string, string> }, request: SignedRequest, key: SigningKey, now: Date): Promise<Record<string, string>> {
+  return prepareResponseSignature(response, request, key, now).sign()
 }
 
 interface ParsedSignature {
@@ -210,26 +230,45 @@ async function checkSignature(key: VerifyingKey, base: string, signature: Uint8A
   if (!valid) throw new PartnerSignatureError('partner_bad_signature', 'the signature does not verify with the sender’s partner-auth key')
 }
 
-async function checkDigest(headers: Record<string, string>, body: Uint8Array): Promise<void> {
+/** Why the body does not match its Content-Digest; undefined when it does. */
+function digestMismatch(headers: Record<string, string>, body: Uint8Array): PartnerSignatureError | undefined {
   let members: ReturnType<typeof parseDictionary>
   try {
     members = parseDictionary(headers['content-digest'] ?? '')
   } catch {
-    throw new PartnerSignatureError('partner_digest_mismatch', 'Content-Digest is not a structured field dictionary')
+    return new PartnerSignatureError('partner_digest_mismatch', 'Content-Digest is not a structured field dictionary')
   }
   const given = members.get('sha-256')?.[0]
-  const expected = new Uint8Array(await crypto.subtle.digest('SHA-256', body as BufferSource))
-  if (!(given instanceof ArrayBuffer) || toBase64(new Uint8Array(given)) !== toBase64(expected)) {
-    throw new PartnerSignatureError('partner_digest_mismatch', 'Content-Digest (sha-256) does not match the body')
+  if (!(given instanceof ArrayBuffer) || toBase64(new Uint8Array(given)) !== toBase64(sha256(body))) {
+    return new PartnerSignatureError('partner_digest_mismatch', 'Content-Digest (sha-256) does not match the body')
   }
+  return undefined
 }
 
 /**
- * Verifies a partner request (or, with its tag, a supervision system's): profile, key, time
- * window, signature, then the body's digest. Replay (the nonce seen before) is the caller's to
- * check, against its store of nonces.
+ * Both must hold. The body is digested here while the thread pool verifies the signature; a
+ * bad signature is reported before a bad digest.
  */
-export async function verifyRequest(request: SignedRequest, lookup: KeyLookup, now: Date, tag: string = REQUEST_TAG): Promise<RequestSignature> {
+async function checkSignatureAndDigest(key: VerifyingKey, base: string, signature: Uint8Array, headers: Record<string, string>, body: Uint8Array): Promise<void> {
+  const signed = checkSignature(key, base, signature)
+  const mismatch = digestMismatch(headers, body)
+  await signed
+  if (mismatch) throw mismatch
+}
+
+/** A request whose profile, key and clock window are in order: what it claims, its signature not yet checked. */
+export interface ClaimedRequest extends RequestSignature {
+  /** Checks the signature and the body's digest; throws PartnerSignatureError. */
+  check(): Promise<void>
+}
+
+/**
+ * Reads a partner request's signature (or, with its tag, a supervision system's): profile, key
+ * and time window, everything but the cryptography, which `check()` does. Split so that a
+ * caller can do work that needs only the claimed nonce and key (claiming the nonce) while the
+ * signature is being checked on the thread pool.
+ */
+export async function readRequestSignature(request: SignedRequest, lookup: KeyLookup, now: Date, tag: string = REQUEST_TAG): Promise<ClaimedRequest> {
   const headers = lowerCased(request.headers)
   const { params, input, signature } = parseSignature(headers, REQUEST_COMPONENTS, REQUEST_PARAMS)
   if (params.get('tag') !== tag) throw new PartnerSignatureError('partner_malformed_signature', `tag must be ${tag}`)
@@ -244,12 +283,22 @@ export async function verifyRequest(request: SignedRequest, lookup: KeyLookup, n
   if (created > seconds + CLOCK_SKEW_S || expires < seconds - CLOCK_SKEW_S) {
     throw new PartnerSignatureError('partner_outside_clock_window', `the request was signed for ${new Date(created * 1000).toISOString()} to ${new Date(expires * 1000).toISOString()}; it is ${now.toISOString()} here`)
   }
-  await checkSignature(key, signatureBase(REQUEST_COMPONENTS, input, { method: request.method, url: request.url, headers }), signature)
-  await checkDigest(headers, request.body)
-  return { key, nonce, created: new Date(created * 1000), expires: new Date(expires * 1000) }
+  const base = signatureBase(REQUEST_COMPONENTS, input, { method: request.method, url: request.url, headers })
+  return { key, nonce, created: new Date(created * 1000), expires: new Date(expires * 1000), check: () => checkSignatureAndDigest(key, base, signature, headers, request.body) }
 }
 
-/** Verifies the answer to a request this region signed: profile, the partner's key, signature, digest. */
+/**
+ * Verifies a partner request (or, with its tag, a supervision system's): profile, key, time
+ * window, then signature and the body's digest together. Replay (the nonce seen before) is the
+ * caller's to check, against its store of nonces.
+ */
+export async function verifyRequest(request: SignedRequest, lookup: KeyLookup, now: Date, tag: string = REQUEST_TAG): Promise<RequestSignature> {
+  const { check, ...claimed } = await readRequestSignature(request, lookup, now, tag)
+  await check()
+  return claimed
+}
+
+/** Verifies the answer to a request this region signed: profile, the partner's key, signature and digest. */
 export async function verifyResponse(response: SignedResponse, request: SignedRequest, lookup: KeyLookup, expectedRegion: string): Promise<VerifyingKey> {
   const headers = lowerCased(response.headers)
   const { params, input, signature } = parseSignature(headers, RESPONSE_COMPONENTS, RESPONSE_PARAMS)
@@ -257,8 +306,7 @@ export async function verifyResponse(response: SignedResponse, request: SignedRe
   const key = await lookup(params.get('keyid') as string)
   if (!key || key.region !== expectedRegion) throw new PartnerSignatureError('partner_unknown_key', `the answer is not signed by a partner-auth key of ${expectedRegion}`)
   const base = signatureBase(RESPONSE_COMPONENTS, input, { status: response.status, headers }, { method: request.method, url: request.url, headers: lowerCased(request.headers) })
-  await checkSignature(key, base, signature)
-  await checkDigest(headers, response.body)
+  await checkSignatureAndDigest(key, base, signature, headers, response.body)
   return key
 }
 

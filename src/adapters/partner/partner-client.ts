@@ -3,7 +3,8 @@ import { TongbanError } from '../../core/errors'
 import type { PartnerCallRecord } from '../../core/partner/scope'
 import type { Clock } from '../../core/ports'
 import type { MemoryTrustStore } from '../memory/trust-store'
-import { PARTNER_TIMEOUT_MS, PartnerUnreachableError, readLimited } from './fetch-text'
+import { PARTNER_TIMEOUT_MS, PartnerUnreachableError } from './fetch-text'
+import type { PartnerReply, PartnerTransport } from './partner-transport'
 import type { PartnerRegistry } from './partner-registry'
 
 /** The partner's answer could not be trusted: unsigned, signed by another key, or not bound to the request. */
@@ -33,7 +34,7 @@ export interface PartnerClientDeps {
   trust: Pick<MemoryTrustStore, 'findRegionKey'>
   signingKey: SigningKey
   clock: Clock
-  fetch: typeof fetch
+  transport: PartnerTransport
   record(call: PartnerCallRecord): Promise<void>
 }
 
@@ -67,29 +68,19 @@ export function createPartnerClient(deps: PartnerClientDeps) {
         responseDigest: null,
       }
       try {
-        let response: Response
+        let reply: PartnerReply
         try {
-          response = await deps.fetch(url, {
-            method: options.method,
-            headers,
-            ...(options.method === 'GET' || options.method === 'HEAD' ? {} : { body: body as BodyInit }),
-            redirect: 'error',
-            signal: AbortSignal.timeout(options.timeoutMs ?? PARTNER_TIMEOUT_MS),
-          })
+          reply = await deps.transport({ method: options.method, url, headers, body, timeoutMs: options.timeoutMs ?? PARTNER_TIMEOUT_MS, maxAnswerBytes: MAX_ANSWER_BYTES })
         } catch (cause) {
           record.code = 'partner_unreachable'
           throw new PartnerUnreachableError(`${partnerCode} could not be reached at ${url}: ${(cause as Error).message}`, { cause })
         }
-        const answer = await readLimited(response, MAX_ANSWER_BYTES, `${partnerCode} ${options.path}`)
-        const answerHeaders: Record<string, string> = {}
-        response.headers.forEach((value, name) => {
-          answerHeaders[name] = value
-        })
-        record.status = response.status
+        const { status, headers: answerHeaders, body: answer } = reply
+        record.status = status
         record.responseDigest = answerHeaders['content-digest'] ?? null
         try {
           await verifyResponse(
-            { status: response.status, headers: answerHeaders, body: answer },
+            { status, headers: answerHeaders, body: answer },
             request,
             (kid) => {
               const key = deps.trust.findRegionKey(kid, 'partner-auth')
@@ -100,12 +91,12 @@ export function createPartnerClient(deps: PartnerClientDeps) {
         } catch (error) {
           if (!(error instanceof PartnerSignatureError)) throw error
           record.code = 'partner_answer_unverified'
-          throw new PartnerAnswerUnverifiedError(`${partnerCode} answered ${response.status} without a valid signature of its own: ${error.message}`, { cause: error })
+          throw new PartnerAnswerUnverifiedError(`${partnerCode} answered ${status} without a valid signature of its own: ${error.message}`, { cause: error })
         }
         const contentType = answerHeaders['content-type'] ?? ''
-        if (response.status >= 400 && contentType.includes('json')) record.code = (JSON.parse(new TextDecoder().decode(answer)) as { code?: string }).code ?? null
+        if (status >= 400 && contentType.includes('json')) record.code = (JSON.parse(new TextDecoder().decode(answer)) as { code?: string }).code ?? null
         return {
-          status: response.status,
+          status,
           contentType,
           body: answer,
           json: <T>() => JSON.parse(new TextDecoder().decode(answer)) as T,

@@ -5,7 +5,7 @@ import type { LicenceUse, LicenceUses, RecordedLicenceUse } from '../../core/hol
 import type { RelyingParty, RelyingPartyStore } from '../../core/holder/relying-party'
 import { holderKey, type Licence } from '../../core/licence/licence'
 import type { Indication } from '../../core/verification/report'
-import { appendInTransaction } from './pg-audit-log'
+import { appendInTransaction, type StatementWithEntry } from './pg-audit-log'
 import { isUuid, toLicence, type LicenceRow } from './pg-store'
 import type { SqlClient } from './sql-client'
 
@@ -83,14 +83,22 @@ const toConsent = (row: ConsentRow): Consent => ({
   createdAt: new Date(row.created_at),
 })
 
-/** The holder's licence only when it was issued here: a use of anything else has no holder to show it to. */
-async function insertUse(db: SqlClient, use: LicenceUse): Promise<void> {
-  if (!isUuid(use.licenceId)) return
-  await db.query(
-    `INSERT INTO licence_uses (licence_id, holder_key, user_kind, user_id, user_name, user_branch, purpose, consent_id, indication, at)
+/**
+ * The statement that records a use, for the holder of a licence issued here; undefined for
+ * anything else, which has no holder here to show it to.
+ */
+export function licenceUseStatement(use: LicenceUse): StatementWithEntry | undefined {
+  if (!isUuid(use.licenceId)) return undefined
+  return {
+    text: `INSERT INTO licence_uses (licence_id, holder_key, user_kind, user_id, user_name, user_branch, purpose, consent_id, indication, at)
      SELECT id, holder_key, $2, $3, $4, $5, $6, $7, $8, $9 FROM licences WHERE id = $1`,
-    [use.licenceId, use.user.kind, use.user.id, use.user.name, use.user.branch, use.purpose, use.consentId, use.indication, use.at],
-  )
+    params: [use.licenceId, use.user.kind, use.user.id, use.user.name, use.user.branch, use.purpose, use.consentId, use.indication, use.at],
+  }
+}
+
+async function recordLicenceUse(db: SqlClient, use: LicenceUse): Promise<void> {
+  const statement = licenceUseStatement(use)
+  if (statement) await db.query(statement.text, statement.params)
 }
 
 /** The first key of the two-key advisory locks on consent codes (the second is the code hash's hashtext). */
@@ -135,7 +143,7 @@ function checkTransaction(tx: SqlClient): ConsentCheckTransaction {
       const [row] = await tx.query<LicenceRow>('SELECT * FROM licences WHERE id = $1', [id])
       return row ? toLicence(row) : undefined
     },
-    recordUse: (use) => insertUse(tx, use),
+    recordUse: (use) => recordLicenceUse(tx, use),
     async subscribe(subscription) {
       await tx.query(
         'INSERT INTO licence_subscriptions (id, licence_id, relying_party_id, consent_id, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (licence_id, relying_party_id) DO NOTHING',
@@ -232,7 +240,6 @@ export function createPgHolderStore(db: SqlClient): PgHolderStore {
 
     checks: { transaction: (work) => db.transaction((tx) => work(checkTransaction(tx))) },
     uses: {
-      record: (use) => insertUse(db, use),
       async listForHolder(key, limit): Promise<RecordedLicenceUse[]> {
         const rows = await db.query<{
           id: number; licence_id: string; number: string; type_key: string; user_kind: 'bank' | 'partner'; user_id: string; user_name: string

@@ -29,9 +29,14 @@ export interface Checkpoint {
   iat: number
 }
 
-/** The hash of an entry: SHA-256 over the canonical JSON of its content and the previous hash. */
+/** What an entry's hash is taken over: the canonical JSON of its content and the previous hash. */
+export function entryHashInput(content: AuditEntryContent, prevHash: string): string {
+  return canonicalJson({ seq: content.seq, at: content.at, kind: content.kind, detail: content.detail, prev: prevHash })
+}
+
+/** The hash of an entry: SHA-256 (lower-case hex) of its entryHashInput. */
 export function entryHash(content: AuditEntryContent, prevHash: string): Promise<string> {
-  return sha256Hex(canonicalJson({ seq: content.seq, at: content.at, kind: content.kind, detail: content.detail, prev: prevHash }))
+  return sha256Hex(entryHashInput(content, prevHash))
 }
 
 export type ChainVerdict =

@@ -26,11 +26,10 @@ export interface RecordedLicenceUse extends LicenceUse {
 }
 
 /**
- * The use log's port. `record` is what other parts of the service call when they show a licence
- * to someone (the partner verify route does); a use of a licence not issued here is not kept,
- * since it has no holder here.
+ * The use log's port, as its holder reads it. Uses are written with what showed the licence: a
+ * bank check in its transaction, a partner's verification with the audit entry of its call. A
+ * use of a licence not issued here is not kept, since it has no holder here.
  */
 export interface LicenceUses {
-  record(use: LicenceUse): Promise<void>
   listForHolder(holderKey: string, limit: number): Promise<RecordedLicenceUse[]>
 }

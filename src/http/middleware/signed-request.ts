@@ -1,5 +1,5 @@
 import type { Context } from 'hono'
-import { PartnerSignatureError, verifyRequest, type KeyLookup, type RequestSignature, type SignedRequest } from '../../adapters/crypto/http-signatures'
+import { PartnerSignatureError, readRequestSignature, type ClaimedRequest, type KeyLookup, type RequestSignature, type SignedRequest } from '../../adapters/crypto/http-signatures'
 
 /** Where the nonces of accepted signed requests are kept until their signatures expire. */
 export interface NonceStore {
@@ -36,11 +36,26 @@ export async function claimRequestNonce(nonces: NonceStore, verified: RequestSig
 }
 
 /**
+ * Checks a claimed request's signature and claims its nonce at once: the check is WebCrypto
+ * work on the thread pool, the claim a database write, and neither needs the other's result.
+ * Both must succeed, and a bad signature is reported before a replay. `onAuthentic` runs once
+ * the signature is known good, before a replay is reported, so a caller can record who replayed.
+ * A forged request thus claims its nonce too: a row that expires with the others, under a nonce
+ * its sender chose, in the namespace of the key it named; the forgery itself is refused.
+ */
+export async function checkAndClaim(claimed: ClaimedRequest, nonces: NonceStore, now: Date, onAuthentic: (signature: RequestSignature) => void = () => {}): Promise<RequestSignature> {
+  const [checked, fresh] = await Promise.allSettled([claimed.check(), claimRequestNonce(nonces, claimed, now)])
+  if (checked.status === 'rejected') throw checked.reason
+  const { check: _check, ...signature } = claimed
+  onAuthentic(signature)
+  if (fresh.status === 'rejected') throw fresh.reason
+  return signature
+}
+
+/**
  * Verifies an RFC 9421 request (src/adapters/crypto/http-signatures.ts) and claims its nonce:
  * the one door of partner regions and supervision systems. Throws PartnerSignatureError.
  */
 export async function verifyFreshRequest(request: SignedRequest, lookup: KeyLookup, nonces: NonceStore, now: Date, tag?: string): Promise<RequestSignature> {
-  const verified = await verifyRequest(request, lookup, now, tag)
-  await claimRequestNonce(nonces, verified, now)
-  return verified
+  return checkAndClaim(await readRequestSignature(request, lookup, now, tag), nonces, now)
 }

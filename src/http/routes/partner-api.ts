@@ -97,11 +97,12 @@ export function partnerApiRoutes(deps: AppDeps, hook: Hook) {
         partner.code,
         { ...asked, ...(receipt !== undefined ? { receipt } : {}), ...(purpose !== undefined ? { purpose } : {}) },
       )
-      // The holder sees a partner region's check in GET /v1/holder/uses as it sees a bank's.
+      // The holder sees a partner region's check in GET /v1/holder/uses as it sees a bank's; the
+      // door records it with the call.
       const shown = answer.report.licence
       if (shown?.id) {
         const user = { kind: 'partner' as const, id: partner.code, name: partner.name, branch: null }
-        await deps.licenceUses.record({ licenceId: shown.id, user, purpose: purpose ?? null, consentId: null, indication: answer.report.indication, at: deps.clock.now() })
+        c.get('licenceUses').push({ licenceId: shown.id, user, purpose: purpose ?? null, consentId: null, indication: answer.report.indication, at: deps.clock.now() })
       }
       return c.json(answer, 200)
     },
@@ -198,9 +199,9 @@ export function partnerApiRoutes(deps: AppDeps, hook: Hook) {
       const partner = c.get('partner')
       const licence = await licenceForPickup(deps.store, partner.code, c.req.valid('param').id)
       const [pdf, report] = await Promise.all([deps.licenceDocuments.render(licence), verifyCredential(deps.verifier, licence.credential, { at: deps.clock.now() })])
-      // The holder sees the partner's collection of the licence in GET /v1/holder/uses, with what our own check of it said then.
+      // The holder sees the partner's collection of the licence in GET /v1/holder/uses, with what our own check of it said then; the door records it with the call.
       const user = { kind: 'partner' as const, id: partner.code, name: partner.name, branch: null }
-      await deps.licenceUses.record({ licenceId: licence.id, user, purpose: '异地领证', consentId: null, indication: report.indication, at: deps.clock.now() })
+      c.get('licenceUses').push({ licenceId: licence.id, user, purpose: '异地领证', consentId: null, indication: report.indication, at: deps.clock.now() })
       return c.body(pdf as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/pdf', 'cache-control': 'no-store' })
     },
   )

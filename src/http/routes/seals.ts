@@ -240,7 +240,7 @@ export function sealRoutes(deps: AppDeps, hook: Hook) {
     async (c) => {
       const seal = await existing(c.req.valid('param').id)
       const header = c.req.header('authorization')
-      if (!(await isAdmin(header, deps.adminToken))) {
+      if (!isAdmin(header, deps.adminToken)) {
         const owner = await enterprise(header)
         if (owner.uscc !== seal.owner.uscc) throw new NotFoundError('seal_not_found', `no seal ${seal.id}`)
       }

@@ -87,7 +87,7 @@ describe('RFC 9421 Appendix B examples through our signature base', () => {
   })
 
   it('RFC 9530 §2: the Content-Digest of {"hello": "world"}', async () => {
-    expect(await contentDigest(encoder.encode('{"hello": "world"}'))).toBe('sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:')
+    expect(contentDigest(encoder.encode('{"hello": "world"}'))).toBe('sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:')
   })
 })
 

@@ -43,4 +43,24 @@ describe('the audit log in the database', () => {
     expect(next.seq).toBe(before.size + 1)
     expect(await auditLog(log)).toMatchObject({ intact: true })
   })
+
+  it('commits a write that goes with an entry in its statement, batched with plain appends; a failed write takes its batch with it', async () => {
+    const log = createPgAuditLog(db)
+    const nonce = (name: string) => [{ text: 'INSERT INTO partner_nonces (region, nonce, expires_at) VALUES ($1, $2, $3)', params: ['360700', name, new Date(Date.now() + 60_000)] }]
+    const at = new Date()
+    const written = await Promise.all([
+      log.append('test', { plain: 1 }, at),
+      log.appendWith('test', { with: 'a' }, at, nonce('with-entry-a')),
+      log.append('test', { plain: 2 }, at),
+      log.appendWith('test', { with: 'b' }, at, nonce('with-entry-b')),
+    ])
+    const kept = await db.query<{ nonce: string }>("SELECT nonce FROM partner_nonces WHERE nonce LIKE 'with-entry-%' ORDER BY nonce")
+    expect(kept.map((row) => row.nonce)).toEqual(['with-entry-a', 'with-entry-b'])
+    expect(written.map((entry) => entry.seq)).toEqual(Array.from({ length: 4 }, (_, i) => written[0]!.seq + i))
+
+    const before = await log.head()
+    await expect(log.appendWith('test', { with: 'a again' }, new Date(), nonce('with-entry-a'))).rejects.toThrow()
+    expect(await log.head()).toEqual(before)
+    expect(await auditLog(log)).toMatchObject({ intact: true, size: before.size })
+  })
 })
