@@ -206,14 +206,27 @@ describe('1,000 applications forwarded while the handling region restarts once',
     const deliveredBefore = (await toLonggang()).delivered
     const ids: string[] = []
     let next = 0
+    let stopped: Promise<void> | undefined
     let restarted: Promise<void> | undefined
-    // Eight window clerks at 赣州; 龙岗 is restarted when about a third have been accepted.
+    // 龙岗 is started again only once a forward has reached the network and found it gone, so the
+    // restart interrupts forwarding however far 赣州's outbox had got when it stopped.
+    const startOnceAForwardFails = async () => {
+      const from = toLg.seen.length
+      await until('a forward tried while 龙岗 is down', async () => ({ tried: toLg.seen.slice(from).some((r) => r.method === 'POST' && r.path === '/v1/partner/applications'), delivery: await toLonggang() }), (x) => x.tried, 60_000)
+      await lg.start()
+    }
+    // Eight window clerks at 赣州; 龙岗 is stopped when a third have been accepted, and the clerks
+    // go on once it is down, so the rest are forwarded to a region that is away for a while.
     await Promise.all(
       Array.from({ length: 8 }, async () => {
         while (next < count) {
+          await stopped
           const n = next++
           ids.push(await accept(10_000 + n))
-          if (ids.length === Math.floor(count / 3)) restarted = lg.stop().then(() => lg.start())
+          if (ids.length === Math.floor(count / 3)) {
+            stopped = lg.stop()
+            restarted = stopped.then(startOnceAForwardFails)
+          }
         }
       }),
     )

@@ -60,8 +60,16 @@ describe('supervision events survive a crash of the service', () => {
     expect(events.map((e) => e.type)).toEqual(['licence.issued', 'licence.issued', 'licence.issued', 'licence.suspended'])
     expect(events.map((e) => e.licence.id)).toEqual([...ids, ids[0]])
     expect(receiver.refused).toEqual([])
-    const after = await call(region, 'GET', '/v1/admin/supervision')
-    expect((after.body.systems as Array<{ delivery: { pending: number; delivered: number } }>)[0]?.delivery).toMatchObject({ pending: 0, delivered: 4 })
+    // The receiver answers before the service records the delivery, so the count catches up a moment later.
+    const deadline = Date.now() + 30_000
+    let delivery: { pending: number; delivered: number } | undefined
+    do {
+      const after = await call(region, 'GET', '/v1/admin/supervision')
+      delivery = (after.body.systems as Array<{ delivery: { pending: number; delivered: number } }>)[0]?.delivery
+      if (delivery?.pending === 0) break
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    } while (Date.now() < deadline)
+    expect(delivery).toMatchObject({ pending: 0, delivered: 4 })
     // Nothing more arrives: delivered events are not sent again.
     const arrivals = receiver.arrivals
     await new Promise((resolve) => setTimeout(resolve, 2500))
