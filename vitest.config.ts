@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
@@ -6,6 +7,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Test files wait on child processes, PGlite and pdfsig as much as they compute, so two run
+    // side by side even on two cores (vitest's default would be one there).
+    maxWorkers: Math.max(2, availableParallelism() - 1),
+    globalSetup: ['test/support/pglite-template.ts'],
     reporters: ['default'],
   },
 })

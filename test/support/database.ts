@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import postgres from 'postgres'
 import { createPgliteClient } from '../../src/adapters/postgres/pglite-client'
 import { createPostgresClient } from '../../src/adapters/postgres/postgres-client'
@@ -9,7 +10,7 @@ import type { SqlClient } from '../../src/adapters/postgres/sql-client'
  */
 export async function createTestDatabase(): Promise<SqlClient> {
   const url = process.env.DATABASE_URL
-  if (!url) return createPgliteClient(undefined)
+  if (!url) return createPgliteClient(undefined, await emptyCluster())
   const schema = `t_${crypto.randomUUID().replaceAll('-', '').slice(0, 16)}`
   const admin = postgres(url, { max: 1, onnotice: () => {} })
   await admin.unsafe(`CREATE SCHEMA ${schema}`)
@@ -22,6 +23,20 @@ export async function createTestDatabase(): Promise<SqlClient> {
       await admin.end()
     },
   }
+}
+
+let template: Promise<Blob | undefined> | undefined
+
+/**
+ * The empty cluster the global set-up dumped (test/support/pglite-template.ts), read once per test
+ * file; none outside vitest (the benches), where initdb runs as usual.
+ */
+function emptyCluster(): Promise<Blob | undefined> {
+  template ??= (async () => {
+    const file = process.env.VITEST ? (await import('vitest')).inject('pgliteTemplate') : undefined
+    return file ? new Blob([await readFile(file)]) : undefined
+  })()
+  return template
 }
 
 export const databaseKind = process.env.DATABASE_URL ? 'postgresql' : 'pglite'

@@ -21,8 +21,12 @@ function wrap(db: Target, root: PGlite): SqlClient {
   }
 }
 
-/** Embedded PostgreSQL: data in `dataDir`, or in memory when it is undefined (tests). */
-export async function createPgliteClient(dataDir: string | undefined): Promise<SqlClient> {
-  const db = await PGlite.create(dataDir ? { dataDir } : {})
+/**
+ * Embedded PostgreSQL: data in `dataDir`, or in memory when it is undefined (tests). An in-memory
+ * database may start from `copyOf`, a data directory dumped by `PGlite.dumpDataDir`, which skips
+ * initdb (about half of starting one).
+ */
+export async function createPgliteClient(dataDir: string | undefined, copyOf?: Blob): Promise<SqlClient> {
+  const db = await PGlite.create(dataDir ? { dataDir } : copyOf ? { loadDataDir: copyOf } : {})
   return wrap(db, db)
 }
