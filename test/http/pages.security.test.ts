@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PAGE_CSP } from '../../src/http/pages/page-security'
 import { createTestApp, type TestApp } from '../support/app'
+import { BANK_FAILURE_LIMIT } from '../../src/core/holder/bank-check'
+import { newConsentCode } from '../../src/core/holder/consent-code'
 import { consentRequest, licensedHolder, registeredBank } from '../support/holders'
 
 /** The pages against cross-site forms, script injection and each other's sessions. */
@@ -156,6 +158,21 @@ describe('pages refuse forged forms and injected script', () => {
     const text = await refused.text()
     expect(text).toContain('没有找到给本网点的这个授权码')
     expect(text).not.toContain('甲有限公司')
+    expect(text).not.toContain(alice.licence.number)
+  })
+  it('holds a branch guessing codes at the counter back as the API does, and says when it may try again', async () => {
+    const alice = await licensedHolder(t, 406, '丙有限公司')
+    const bank = await registeredBank(t, '猜码支行')
+    const consent = await (await t.request('POST', '/v1/holder/consents', { token: alice.credential, json: consentRequest(bank.id, alice.licence.id) })).json()
+    const teller = await signIn('bank', bank.credential)
+    const submit = (code: string) => page('POST', '/bank/check', { cookie: teller.cookie, headers: { 'sec-fetch-site': 'same-origin' }, form: { csrf: teller.csrf, code } })
+    for (let i = 0; i < BANK_FAILURE_LIMIT; i++) expect((await submit(newConsentCode())).status).toBe(404)
+    const limited = await submit(consent.code)
+    expect(limited.status).toBe(429)
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0)
+    expect(Number(limited.headers.get('retry-after'))).toBeLessThanOrEqual(15 * 60)
+    const text = await limited.text()
+    expect(text).toContain('错误次数过多，请稍后再试。')
     expect(text).not.toContain(alice.licence.number)
   })
 })

@@ -1,5 +1,5 @@
 import { Hono, type Context } from 'hono'
-import { checkConsentCode, type BankCheckResult } from '../../core/holder/bank-check'
+import { checkConsentCode, TooManyAttemptsError, type BankCheckResult } from '../../core/holder/bank-check'
 import { normaliseConsentCode } from '../../core/holder/consent-code'
 import { relyingPartyOf, type RelyingParty } from '../../core/holder/relying-party'
 import { TongbanError } from '../../core/errors'
@@ -115,6 +115,8 @@ export function bankPage(deps: AppDeps) {
       return c.html(<Teller lang={lang} bank={signedIn.bank} regionCode={deps.region.code} csrf={csrf} result={result} />)
     } catch (error) {
       if (!(error instanceof TongbanError) || error.status >= 500) throw error
+      // The teller's browser is told when the branch may try again, as the API tells a bank's system.
+      if (error instanceof TooManyAttemptsError) c.header('Retry-After', String(error.retryAfterS))
       return c.html(<Teller lang={lang} bank={signedIn.bank} regionCode={deps.region.code} csrf={csrf} problem={problemText(lang, error.code, error.message)} />, error.status as 400)
     }
   })
