@@ -68,6 +68,12 @@ describe.skipIf(!hasChromium)('pages in a browser', () => {
     // The QR code on the phone, read back from the rendered page as a counter scanner would.
     const qr = PNG.sync.read(await holderPage.locator('.qr img').screenshot())
     expect(jsQR(new Uint8ClampedArray(qr.data), qr.width, qr.height)?.data).toBe(`tongban-consent:${codeText}`)
+    // The page that shows the code was reached by a redirect: reloading it gives no second consent and no longer shows the code.
+    const consentsShown = await holderPage.locator('tr[data-consent]').count()
+    await holderPage.reload()
+    await expect.poll(() => holderPage.getByRole('heading', { name: '我的证照', level: 2 }).isVisible()).toBe(true)
+    expect(await holderPage.getByTestId('consent-code').count()).toBe(0)
+    expect(await holderPage.locator('tr[data-consent]').count()).toBe(consentsShown)
 
     const { context: tellerContext, page: teller } = await phone()
     await teller.goto(`${server.base}/bank`)

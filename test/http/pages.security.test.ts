@@ -132,8 +132,16 @@ describe('pages refuse forged forms and injected script', () => {
     expect(html).toContain('name="statusUpdates"')
     const body = new URLSearchParams([['csrf', csrf], ['relyingParty', bank.id], ['licences', holder.licence.id], ['purpose', '开户'], ['fields', 'address'], ['expiresInMinutes', '120'], ['maxUses', '3'], ['statusUpdates', 'yes']])
     const created = await t.request('POST', '/holder/consents', { token: null, body: body.toString(), headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' } })
-    expect(created.status).toBe(201)
-    expect(await created.text()).toMatch(/data-testid="consent-code"[^>]*>[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}</)
+    // Post/redirect/get: the code is shown by the page the browser is sent to, once; a reload neither posts again nor shows it.
+    expect(created.status).toBe(303)
+    expect(created.headers.get('location')).toBe('/holder')
+    const once = (created.headers.get('set-cookie') ?? '').split(';')[0] as string
+    expect(created.headers.get('set-cookie')).toMatch(/HttpOnly/i)
+    const shown = await page('GET', '/holder', { cookie: `${cookie}; ${once}` })
+    expect(shown.status).toBe(200)
+    expect(shown.headers.get('set-cookie')).toMatch(/tb_once=;/)
+    expect(await shown.text()).toMatch(/data-testid="consent-code"[^>]*>[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}</)
+    expect(await (await page('GET', '/holder', { cookie })).text()).not.toContain('data-testid="consent-code"')
     const [consent] = (await (await t.request('GET', '/v1/holder/consents', { token: holder.credential })).json()).consents
     expect(consent).toMatchObject({ relyingParty: { id: bank.id }, licences: [holder.licence.id], fields: ['address'], maxUses: 3, statusUpdates: true, state: 'active' })
     expect(new Date(consent.expiresAt).getTime() - new Date(consent.createdAt).getTime()).toBe(120 * 60_000)
@@ -161,7 +169,7 @@ describe('pages refuse forged forms and injected script', () => {
     expect(text).not.toContain(alice.licence.number)
   })
   it('holds a branch guessing codes at the counter back as the API does, and says when it may try again', async () => {
-    const alice = await licensedHolder(t, 406, '丙有限公司')
+    const alice = await licensedHolder(t, 408, '丙有限公司')
     const bank = await registeredBank(t, '猜码支行')
     const consent = await (await t.request('POST', '/v1/holder/consents', { token: alice.credential, json: consentRequest(bank.id, alice.licence.id) })).json()
     const teller = await signIn('bank', bank.credential)

@@ -1,5 +1,6 @@
 import { Hono, type Context } from 'hono'
 import { createConsent, withdrawConsent } from '../../core/holder/consent'
+import { consentQrText } from '../../core/holder/consent-code'
 import type { HolderPrincipal } from '../../core/holder/holder'
 import type { RelyingParty } from '../../core/holder/relying-party'
 import { TongbanError } from '../../core/errors'
@@ -12,7 +13,7 @@ import { licenceUseView, qrSvg } from '../routes/holder-views'
 import { readForm, text, texts } from './form'
 import { beijingTime, messages, pageLang, problemText, type Lang } from './i18n'
 import { Layout, ProblemNotice } from './layout'
-import { checkPagePost, csrfToken, endSession, sessionToken, startSession } from './page-security'
+import { checkPagePost, csrfToken, endSession, sessionToken, showOnceAfterRedirect, startSession, takeShownOnce } from './page-security'
 import { statusName, verdictWord } from './report-view'
 
 const EXPIRY_CHOICES = [10, 30, 120, 1440, 7 * 1440]
@@ -65,7 +66,14 @@ function offerableFields(licences: Licence[], banks: RelyingParty[]): Array<{ na
   return [...seen].map(([name, label]) => ({ name, label }))
 }
 
-function HolderDashboard(props: { lang: Lang; data: Dashboard; created?: { code: string; qr: string; bank: string }; problem?: string }) {
+/** A consent just given, shown once: its code, the code as a QR image, and to whom and what for. */
+interface Created {
+  code: string
+  qr: string
+  bank: string
+}
+
+function HolderDashboard(props: { lang: Lang; data: Dashboard; created?: Created | undefined; problem?: string }) {
   const t = messages(props.lang)
   const { data } = props
   const usable = data.licences.filter((l) => !['revoked', 'superseded'].includes(effectiveStatus(l, data.at)))
@@ -261,9 +269,20 @@ export function holderPage(deps: AppDeps) {
   app.get('/holder', async (c) => {
     const lang = pageLang(c)
     const signedIn = await session(c)
+    const shown = takeShownOnce(c, 'holder', secure)
     if (!signedIn) return c.html(<SignIn lang={lang} />)
-    return c.html(<HolderDashboard lang={lang} data={await dashboard(signedIn.holder, signedIn.token)} />)
+    const data = await dashboard(signedIn.holder, signedIn.token)
+    return c.html(<HolderDashboard lang={lang} data={data} created={shown ? await createdConsent(data, shown) : undefined} />)
   })
+
+  /** The consent just created, from what its POST left to be shown once (`<id>.<code>`), if it is this holder's and still active. */
+  async function createdConsent(data: Dashboard, shown: string): Promise<Created | undefined> {
+    const [id, code] = shown.split('.')
+    const consent = data.consents.find((one) => one.id === id && one.state === 'active')
+    if (!consent || !code) return undefined
+    const qr = `data:image/svg+xml;base64,${btoa(await qrSvg(consentQrText(code)))}`
+    return { code, qr, bank: `${consent.relyingParty.name} ${consent.relyingParty.branch} · ${consent.purpose}` }
+  }
 
   app.post('/holder/sign-in', async (c) => {
     const lang = pageLang(c)
@@ -307,11 +326,10 @@ export function holderPage(deps: AppDeps) {
       return c.html(<HolderDashboard lang={lang} data={await dashboard(signedIn.holder, signedIn.token)} problem={messages(lang).consentFormIncomplete} />, 400)
     }
     try {
-      const { consent, code, qrText } = await createConsent(deps.holders.consents, signedIn.holder, request.data)
-      const bank = await deps.holders.parties.parties.getRelyingParty(consent.relyingPartyId)
-      const qr = `data:image/svg+xml;base64,${btoa(await qrSvg(qrText))}`
-      const data = await dashboard(signedIn.holder, signedIn.token)
-      return c.html(<HolderDashboard lang={lang} data={data} created={{ code, qr, bank: `${bank?.name ?? ''} ${bank?.branch ?? ''} · ${consent.purpose}` }} />, 201)
+      const { consent, code } = await createConsent(deps.holders.consents, signedIn.holder, request.data)
+      // The code is shown by the page the browser is sent to, so a reload does not give a second consent.
+      showOnceAfterRedirect(c, 'holder', `${consent.id}.${code}`, secure)
+      return c.redirect('/holder', 303)
     } catch (error) {
       if (!(error instanceof TongbanError) || error.status >= 500) throw error
       return c.html(<HolderDashboard lang={lang} data={await dashboard(signedIn.holder, signedIn.token)} problem={problemText(lang, error.code, error.message)} />, error.status as 400)

@@ -43,6 +43,24 @@ export function endSession(c: Context, kind: SessionKind, secure: boolean): void
 
 export const sessionToken = (c: Context, kind: SessionKind): string | undefined => getCookie(c, COOKIE[kind])
 
+const SHOWN_ONCE_COOKIE = 'tb_once'
+
+/**
+ * Post/redirect/get for an answer that may be shown only once (a new consent's code): the POST
+ * leaves it in a short-lived HttpOnly cookie of the page's own path and redirects; the GET that
+ * follows takes it and clears it. Reloading the page then shows the page again, without posting
+ * the form a second time and without the secret.
+ */
+export function showOnceAfterRedirect(c: Context, kind: SessionKind, value: string, secure: boolean): void {
+  setCookie(c, SHOWN_ONCE_COOKIE, value, { path: `/${kind}`, httpOnly: true, sameSite: 'Strict', secure, maxAge: 120 })
+}
+
+export function takeShownOnce(c: Context, kind: SessionKind, secure: boolean): string | undefined {
+  const value = getCookie(c, SHOWN_ONCE_COOKIE)
+  if (value !== undefined) deleteCookie(c, SHOWN_ONCE_COOKIE, { path: `/${kind}`, secure })
+  return value
+}
+
 /** The form token of a session: derived from its secret, so a page on another site can neither read nor make it. */
 export const csrfToken = async (session: string) => (await sha256Hex(`csrf:${session}`)).slice(0, 32)
 
