@@ -60,4 +60,26 @@ describe('pages in Chinese and English', () => {
     expect(row?.[2]).toContain('中国工商银行 语言测试支行')
     expect(row?.[2]).toContain('<td data-label="结果">有效</td>')
   })
+  it('names licence types and fields in the page’s language: the certificate’s Chinese, or the contract’s English', async () => {
+    const bank = await registeredBank(t, '双语测试支行')
+    await t.request('POST', '/v1/holder/consents', { token: holder.credential, json: consentRequest(bank.id, holder.licence.id) })
+    const signIn = await t.request('POST', '/holder/sign-in', { token: null, body: new URLSearchParams({ credential: holder.credential }).toString(), headers: { ...sameOrigin, 'content-type': 'application/x-www-form-urlencoded' } })
+    const session = (signIn.headers.get('set-cookie') ?? '').split(';')[0] as string
+    const page = async (lang: 'zh' | 'en') => (await t.request('GET', `/holder?lang=${lang}`, { token: null, headers: { cookie: session } })).text()
+    const chinese = await page('zh')
+    expect(chinese).toContain('营业执照')
+    expect(chinese).toMatch(/<input type="checkbox" name="fields" value="legalRepresentative"[^>]*\/>\s*法定代表人/)
+    const english = await page('en')
+    expect(english).toContain('Business licence')
+    expect(english).not.toContain('营业执照')
+    expect(english).toMatch(/<input type="checkbox" name="fields" value="legalRepresentative"[^>]*\/>\s*Legal representative/)
+    expect(english).not.toContain('法定代表人')
+
+    // The verify page's fields, in English, carry the contract's English labels.
+    const verified = await (await verifyText(holder.licence.credential, 'tb_lang=en')).text()
+    const fields = /<dl data-testid="licence-fields">(.*?)<\/dl>/s.exec(verified)?.[1] ?? ''
+    expect(fields).toContain('<dt>Legal representative</dt>')
+    expect(fields).toContain('<dt>Business scope</dt>')
+    expect(fields.match(/<dt>([^<]*)<\/dt>/g)?.filter((dt) => han.test(dt))).toEqual([])
+  })
 })

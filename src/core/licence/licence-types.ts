@@ -9,7 +9,7 @@ import { schemaProblems } from '../schema-problems'
 /**
  * The licence type catalogue. Each type is a JSON Schema in contracts/licence-types/ whose
  * `x-licence-type` names it; the schema validates a licence's fields, and each property's
- * `title` is the label printed on the certificate.
+ * `title` is the label printed on the certificate (`x-title-en` is its English, for pages shown in English).
  */
 export interface LicenceType {
   key: string
@@ -20,17 +20,19 @@ export interface LicenceType {
   authority: string
   schema: Record<string, unknown>
   fieldLabels: Record<string, string>
+  fieldLabelsEn: Record<string, string>
 }
 
 interface SchemaDocument {
   'x-licence-type': { key: string; code: string; name: string; nameEn: string; authority: string }
-  properties: Record<string, { title?: string }>
+  properties: Record<string, { title?: string; 'x-title-en'?: string }>
 }
 
 function toLicenceType(document: SchemaDocument): LicenceType {
   const meta = document['x-licence-type']
   const fieldLabels = Object.fromEntries(Object.entries(document.properties).map(([name, p]) => [name, p.title ?? name]))
-  return { ...meta, schema: document as unknown as Record<string, unknown>, fieldLabels }
+  const fieldLabelsEn = Object.fromEntries(Object.entries(document.properties).map(([name, p]) => [name, p['x-title-en'] ?? p.title ?? name]))
+  return { ...meta, schema: document as unknown as Record<string, unknown>, fieldLabels, fieldLabelsEn }
 }
 
 export const LICENCE_TYPES: readonly LicenceType[] = [

@@ -11,7 +11,7 @@ import type { AppDeps } from '../deps'
 import { CreateConsentSchema, holderConsents, ownLicence } from '../routes/holder'
 import { licenceUseView, qrSvg } from '../routes/holder-views'
 import { readForm, text, texts } from './form'
-import { beijingTime, messages, pageLang, problemText, type Lang } from './i18n'
+import { beijingTime, fieldLabel, licenceTypeName, messages, pageLang, problemText, type Lang } from './i18n'
 import { Layout, ProblemNotice } from './layout'
 import { checkPagePost, csrfToken, endSession, sessionToken, showOnceAfterRedirect, startSession, takeShownOnce } from './page-security'
 import { statusName, verdictWord } from './report-view'
@@ -23,7 +23,8 @@ interface Dashboard {
   licences: Licence[]
   banks: RelyingParty[]
   consents: Awaited<ReturnType<typeof holderConsents>>
-  uses: Array<ReturnType<typeof licenceUseView>>
+  /** As the API shows them, with the licence type's key for naming it in the page's language. */
+  uses: Array<ReturnType<typeof licenceUseView> & { typeKey: string }>
   csrf: string
   at: Date
 }
@@ -52,14 +53,14 @@ function SignIn(props: { lang: Lang; problem?: string }) {
 }
 
 /** The fields a holder can offer: those some registered bank may ask for, of the holder's licence types. */
-function offerableFields(licences: Licence[], banks: RelyingParty[]): Array<{ name: string; label: string }> {
+function offerableFields(lang: Lang, licences: Licence[], banks: RelyingParty[]): Array<{ name: string; label: string }> {
   const seen = new Map<string, string>()
   for (const licence of licences) {
     const type = findLicenceType(licence.typeKey)
     for (const bank of banks) {
       for (const field of bank.mayRequest[licence.typeKey] ?? []) {
         if (field === HOLDER_ID_NUMBER_FIELD && licence.holder.kind !== 'person') continue
-        if (!seen.has(field)) seen.set(field, field === HOLDER_ID_NUMBER_FIELD ? '身份号码 ID number' : (type?.fieldLabels[field] ?? field))
+        if (!seen.has(field)) seen.set(field, fieldLabel(lang, type, field))
       }
     }
   }
@@ -111,7 +112,7 @@ function HolderDashboard(props: { lang: Lang; data: Dashboard; created?: Created
             {data.licences.map((licence) => (
               <tr data-licence={licence.id}>
                 <td>
-                  {findLicenceType(licence.typeKey)?.name ?? licence.typeKey}
+                  {licenceTypeName(props.lang, licence.typeKey)}
                   <br />
                   <span class="muted">{licence.number}</span>
                 </td>
@@ -143,7 +144,7 @@ function HolderDashboard(props: { lang: Lang; data: Dashboard; created?: Created
               {usable.map((licence, i) => (
                 <label>
                   <input type="checkbox" name="licences" value={licence.id} checked={i === 0} />
-                  {`${findLicenceType(licence.typeKey)?.name ?? licence.typeKey} ${licence.number.slice(-20)}`}
+                  {`${licenceTypeName(props.lang, licence.typeKey)} ${licence.number.slice(-20)}`}
                 </label>
               ))}
             </fieldset>
@@ -156,7 +157,7 @@ function HolderDashboard(props: { lang: Lang; data: Dashboard; created?: Created
             <fieldset>
               <legend>{t.fieldsToShow}</legend>
               <p class="muted">{t.fieldsNote}</p>
-              {offerableFields(usable, data.banks).map((field) => (
+              {offerableFields(props.lang, usable, data.banks).map((field) => (
                 <label>
                   <input type="checkbox" name="fields" value={field.name} />
                   {field.label}
@@ -232,7 +233,7 @@ function HolderDashboard(props: { lang: Lang; data: Dashboard; created?: Created
                 <td data-label={t.usedAt}>{beijingTime(use.at)}</td>
                 <td data-label={t.usedBy}>{`${use.by.kind === 'partner' ? `${t.partner} ` : ''}${use.by.name}${use.by.branch ? ` ${use.by.branch}` : ''}`}</td>
                 <td data-label={t.purpose}>{use.purpose ?? ''}</td>
-                <td data-label={t.licence}>{use.licence.type}</td>
+                <td data-label={t.licence}>{licenceTypeName(props.lang, use.typeKey)}</td>
                 <td data-label={t.result}>{verdictWord(props.lang, use.indication)}</td>
               </tr>
             ))}
@@ -260,7 +261,7 @@ export function holderPage(deps: AppDeps) {
       licences: await deps.holders.licencesOf(holder.key),
       banks: (await deps.holders.parties.parties.listRelyingParties()).filter((b) => !b.revokedAt),
       consents: await holderConsents(deps, holder),
-      uses: (await deps.licenceUses.listForHolder(holder.key, 50)).map(licenceUseView),
+      uses: (await deps.licenceUses.listForHolder(holder.key, 50)).map((use) => ({ ...licenceUseView(use), typeKey: use.licenceTypeKey })),
       csrf: await csrfToken(token),
       at: deps.clock.now(),
     }

@@ -1,5 +1,7 @@
 import type { Context } from 'hono'
 import { getCookie, setCookie } from 'hono/cookie'
+import { findLicenceType, type LicenceType } from '../../core/licence/licence-types'
+import { HOLDER_ID_NUMBER_FIELD } from '../../core/verification/disclosure'
 
 export type Lang = 'zh' | 'en'
 
@@ -254,4 +256,16 @@ const BEIJING = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Shanghai', ye
 /** A time as people at the counter read it: Beijing time (UTC+8), to the minute. */
 export function beijingTime(at: Date | string): string {
   return `${BEIJING.format(typeof at === 'string' ? new Date(at) : at)} (UTC+8)`
+}
+
+/** A licence type's name in the page's language (the contracts give both), or `fallback` for a type not in the catalogue. */
+export function licenceTypeName(lang: Lang, keyOrCode: string, fallback = keyOrCode): string {
+  const type = findLicenceType(keyOrCode)
+  return type ? (lang === 'en' ? type.nameEn : type.name) : fallback
+}
+
+/** A licence field's label in the page's language: the certificate's Chinese label, or its English from the contract. */
+export function fieldLabel(lang: Lang, type: LicenceType | undefined, name: string): string {
+  if (name === HOLDER_ID_NUMBER_FIELD) return lang === 'en' ? 'ID number' : '身份号码'
+  return (lang === 'en' ? type?.fieldLabelsEn[name] : type?.fieldLabels[name]) ?? name
 }

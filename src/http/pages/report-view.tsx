@@ -1,6 +1,6 @@
 import { findLicenceType } from '../../core/licence/licence-types'
 import type { PdfVerificationReport, VerificationReport } from '../../core/verification/report'
-import { checkQuestion, messages, type Lang } from './i18n'
+import { checkQuestion, fieldLabel, licenceTypeName, messages, type Lang } from './i18n'
 
 const STATUS_NAMES: Record<string, { zh: string; en: string }> = {
   active: { zh: '有效', en: 'active' },
@@ -61,7 +61,7 @@ export function ReportDetails(props: { lang: Lang; report: VerificationReport; f
           <h2 id="licence-heading">{t.licence}</h2>
           <dl>
             <dt>{t.licenceType}</dt>
-            <dd>{licence.type.name}</dd>
+            <dd>{licence.type.key ? licenceTypeName(props.lang, licence.type.key, licence.type.name) : licence.type.name}</dd>
             <dt>{t.licenceNumber}</dt>
             <dd>{licence.number}</dd>
             <dt>{t.holder}</dt>
@@ -78,7 +78,7 @@ export function ReportDetails(props: { lang: Lang; report: VerificationReport; f
             <dl data-testid="licence-fields">
               {fields.map(([name, value]) => (
                 <>
-                  <dt>{type?.fieldLabels[name] ?? name}</dt>
+                  <dt>{fieldLabel(props.lang, type, name)}</dt>
                   <dd>{typeof value === 'string' ? value : JSON.stringify(value)}</dd>
                 </>
               ))}
