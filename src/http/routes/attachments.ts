@@ -1,4 +1,5 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import type { HonoRequest } from 'hono'
 import { attachmentContent, ATTACHMENT_MEDIA_TYPES, holdAttachment, MAX_ATTACHMENT_BYTES } from '../../core/application/attachments'
 import type { AppDeps } from '../deps'
 import { requireAdmin, type AuthVariables } from '../middleware/auth'
@@ -20,7 +21,17 @@ const binary = { schema: z.string().openapi({ format: 'binary' }) }
 export const documentContent = Object.fromEntries(ATTACHMENT_MEDIA_TYPES.map((type) => [type, binary]))
 
 /** The media type of a request, without parameters. */
-export const mediaTypeOf = (header: string | undefined) => (header ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
+const mediaTypeOf = (header: string | undefined) => (header ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
+
+/**
+ * Holds the document a request's body carries, typed by its Content-Type: what the window's
+ * and a bank branch's uploads both do. Returns the answer's body and whether it is new here.
+ */
+export async function holdUploaded(deps: Pick<AppDeps, 'store' | 'clock'>, request: HonoRequest): Promise<{ held: z.infer<typeof HeldAttachmentSchema>; created: boolean }> {
+  const content = new Uint8Array(await request.arrayBuffer())
+  const { attachment, created } = await holdAttachment({ store: deps.store, clock: deps.clock }, mediaTypeOf(request.header('content-type')), content)
+  return { held: { sha256: attachment.sha256, size: attachment.size, mediaType: attachment.mediaType as (typeof ATTACHMENT_MEDIA_TYPES)[number] }, created }
+}
 
 /** The attachment store at the window: staff upload the documents an application will name, and read them back. */
 export function attachmentRoutes(deps: AppDeps, hook: Hook) {
@@ -44,10 +55,9 @@ export function attachmentRoutes(deps: AppDeps, hook: Hook) {
       },
     }),
     async (c) => {
-      const content = new Uint8Array(await c.req.arrayBuffer())
-      const { attachment, created } = await holdAttachment({ store: deps.store, clock: deps.clock }, mediaTypeOf(c.req.header('content-type')), content)
-      c.header('Location', `/v1/attachments/${attachment.sha256}`)
-      return c.json({ sha256: attachment.sha256, size: attachment.size, mediaType: attachment.mediaType as (typeof ATTACHMENT_MEDIA_TYPES)[number] }, created ? 201 : 200)
+      const { held, created } = await holdUploaded(deps, c.req)
+      c.header('Location', `/v1/attachments/${held.sha256}`)
+      return c.json(held, created ? 201 : 200)
     },
   )
 

@@ -1,7 +1,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { createApplication } from '../../core/application/application-service'
 import { withHolding } from '../../core/application/attachment-holding'
-import { ATTACHMENT_MEDIA_TYPES, holdAttachment } from '../../core/application/attachments'
+import { ATTACHMENT_MEDIA_TYPES } from '../../core/application/attachments'
 import { ForbiddenError, InvalidRequestError, NotFoundError } from '../../core/errors'
 import type { RelyingParty } from '../../core/holder/relying-party'
 import type { AppDeps } from '../deps'
@@ -9,7 +9,7 @@ import { requireBank, type BankVariables } from '../middleware/holder-auth'
 import { noStore } from '../middleware/no-store'
 import { problems } from '../schemas'
 import { ApplicationSchema, applicationView, CreateApplicationSchema } from './applications'
-import { documentContent, HeldAttachmentSchema, mediaTypeOf } from './attachments'
+import { documentContent, HeldAttachmentSchema, holdUploaded } from './attachments'
 import type { Hook } from './hook'
 
 /** The one matter a bank service point accepts for the bureau: 企业设立登记, so that 企业开办 and 银行开户 happen in one visit. */
@@ -94,9 +94,8 @@ export function bankApplicationRoutes(deps: AppDeps, hook: Hook) {
     }),
     async (c) => {
       mayAccept(c.get('bank'))
-      const content = new Uint8Array(await c.req.arrayBuffer())
-      const { attachment, created } = await holdAttachment({ store: deps.store, clock: deps.clock }, mediaTypeOf(c.req.header('content-type')), content)
-      return c.json({ sha256: attachment.sha256, size: attachment.size, mediaType: attachment.mediaType as (typeof ATTACHMENT_MEDIA_TYPES)[number] }, created ? 201 : 200)
+      const { held, created } = await holdUploaded(deps, c.req)
+      return c.json(held, created ? 201 : 200)
     },
   )
 
