@@ -2,7 +2,7 @@ import { NotFoundError, TongbanError, ValidationError } from '../errors'
 import { partnerCallMessage } from '../outbox/partner-message'
 import { verifyPartnerStatement, type AttestationKeyOf } from '../partner/partner-statement'
 import type { Clock, JwsSigner, Store, StoreTransaction } from '../ports'
-import { APPLICATION_STATUSES, DECISIONS, withSupplemented, type Application, type ApplicationEvent, type ApplicationStatus, type DecisionAction, type Region } from './application'
+import { APPLICATION_STATUSES, DECISIONS, withSupplement, type Application, type ApplicationEvent, type ApplicationStatus, type DecisionAction, type Region } from './application'
 import { startCollection } from './collection'
 import type { DecisionRequestBody } from './partner-requests'
 
@@ -175,7 +175,7 @@ async function ownSupplementTaken(tx: StoreTransaction, current: Application, ev
   if (request?.action !== 'supplement') return undefined
   const timeline = await tx.listApplicationEvents(current.id)
   if (timeline.some((held) => held.action === 'supplement' && held.sequence > event.sequence)) return undefined
-  return { form: request.form ?? current.form, attachments: withSupplemented(current.attachments, request.attachments ?? []) }
+  return withSupplement(current, request)
 }
 
 /** A step number held here with a different statement: the handling region contradicts itself. */

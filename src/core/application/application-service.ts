@@ -5,7 +5,7 @@ import { issueLicenceInTransaction, type Actor, type LicenceServiceDeps } from '
 import { usccProblem } from '../licence/uscc'
 import type { AttachmentReads, Clock, Store, StoreTransaction } from '../ports'
 import { requestHash } from '../request-hash'
-import { DECISIONS, withSupplemented, type Applicant, type Application, type ApplicationEvent, type AttachmentRef, type DecisionAction, type Region } from './application'
+import { DECISIONS, withSupplement, type Applicant, type Application, type ApplicationEvent, type AttachmentRef, type DecisionAction, type Region } from './application'
 import { enqueueAttachmentFetches } from './attachment-fetch'
 import { heldProblems, requireAllHeld } from './attachment-holding'
 import { findMatter, formProblems, licenceFieldsFromForm, type Matter } from './matters'
@@ -192,9 +192,8 @@ export async function supplemented(
   decision: Pick<DecisionRequest, 'form' | 'attachments'>,
   heldHere: AttachmentReads | undefined,
 ): Promise<Pick<Application, 'form' | 'attachments'>> {
-  const form = decision.form ?? current.form
+  const { form, attachments } = withSupplement(current, decision)
   const added = decision.attachments ?? []
-  const attachments = withSupplemented(current.attachments, added)
   const problems: TongbanError[] = []
   const formDetails = formProblems(matter, form)
   if (formDetails.length > 0) problems.push(new ValidationError('invalid_form', `the form does not match the ${matter.name} schema`, formDetails))

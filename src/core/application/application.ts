@@ -32,9 +32,16 @@ export interface AttachmentRef {
   mediaType: string
 }
 
-/** A supplement's attachments replace those of the same key and add the rest. */
-export function withSupplemented(attachments: readonly AttachmentRef[], added: readonly AttachmentRef[]): AttachmentRef[] {
-  return [...attachments.filter((a) => !added.some((b) => b.key === a.key)), ...added]
+/**
+ * An application's form and attachments after a supplement: a form given replaces the form
+ * whole; its attachments replace those of the same key and add the rest.
+ */
+export function withSupplement(
+  current: { form: Record<string, unknown>; attachments: readonly AttachmentRef[] },
+  supplement: { form?: Record<string, unknown> | undefined; attachments?: readonly AttachmentRef[] | undefined },
+): { form: Record<string, unknown>; attachments: AttachmentRef[] } {
+  const added = supplement.attachments ?? []
+  return { form: supplement.form ?? current.form, attachments: [...current.attachments.filter((a) => !added.some((b) => b.key === a.key)), ...added] }
 }
 
 export interface Application {
