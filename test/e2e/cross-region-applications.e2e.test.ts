@@ -4,6 +4,7 @@ import { agreedPart, approval } from '../support/cross-region'
 import { must, startPartneredRegions } from '../support/partnered-processes'
 import { eventStepOf, startPartnerProxy, type PartnerProxy } from '../support/partner-proxy'
 import { call, freePort, type RegionProcess } from '../support/region-process'
+import { until } from '../support/until'
 
 /**
  * 异地受理、远程办理 between two real region processes on 127.0.0.1, each on its own database,
@@ -53,17 +54,6 @@ const view = async (region: RegionProcess, id: string): Promise<View | undefined
 }
 
 const documentsHeld = (v: View | undefined) => !!v && v.attachments.every((a) => a.held)
-
-/** Polls until `done` holds, at most `ms`; says what was last seen when it never does. */
-async function until<T>(what: string, probe: () => Promise<T>, done: (value: T) => boolean, ms = 90_000): Promise<T> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const value = await probe()
-    if (done(value)) return value
-    if (Date.now() > deadline) throw new Error(`${what}: not so after ${ms} ms; last seen ${JSON.stringify(value).slice(0, 2000)}`)
-    await new Promise((resolve) => setTimeout(resolve, 250))
-  }
-}
 
 /** How delivery of 赣州's messages to 龙岗 stands (GET /v1/admin/partners). */
 async function toLonggang(): Promise<{ pending: number; delivered: number; abandoned: number }> {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { businessLicenceRequest, testUscc } from '../support/fixtures'
 import { call, startRegionProcess, type RegionProcess } from '../support/region-process'
 import { startSupervisionReceiver, supervisionKeyPair, type SupervisionReceiver } from '../support/supervision-receiver'
+import { until } from '../support/until'
 
 /**
  * The service as a real child process, killed (SIGKILL, as a crash) while its supervision
@@ -61,14 +62,12 @@ describe('supervision events survive a crash of the service', () => {
     expect(events.map((e) => e.licence.id)).toEqual([...ids, ids[0]])
     expect(receiver.refused).toEqual([])
     // The receiver answers before the service records the delivery, so the count catches up a moment later.
-    const deadline = Date.now() + 30_000
-    let delivery: { pending: number; delivered: number } | undefined
-    do {
-      const after = await call(region, 'GET', '/v1/admin/supervision')
-      delivery = (after.body.systems as Array<{ delivery: { pending: number; delivered: number } }>)[0]?.delivery
-      if (delivery?.pending === 0) break
-      await new Promise((resolve) => setTimeout(resolve, 200))
-    } while (Date.now() < deadline)
+    const delivery = await until(
+      'the service has recorded its deliveries',
+      async () => ((await call(region, 'GET', '/v1/admin/supervision')).body.systems as Array<{ delivery: { pending: number; delivered: number } }>)[0]?.delivery,
+      (d) => d?.pending === 0,
+      30_000,
+    )
     expect(delivery).toMatchObject({ pending: 0, delivered: 4 })
     // Nothing more arrives: delivered events are not sent again.
     const arrivals = receiver.arrivals
