@@ -74,7 +74,7 @@ export async function benchVerify(given?: Service): Promise<BenchResult> {
     const jwk = await publishedJwk(service, credential)
     const key = await importJWK(jwk, 'ES256')
     const raw = () => compactVerify(credential, key, { algorithms: ['ES256'] })
-    const floor = await startHttpFloor(jwk, answer)
+    const floor = await startHttpFloor({ role: 'verify', documentSigner: jwk, answer })
     try {
       await verifyLoad(service, credential, CONNECTIONS, WARM_UP_S)
       await verifyLoad(floor, credential, CONNECTIONS, WARM_UP_S / 2)
