@@ -36,8 +36,11 @@ export function bearerToken(header: string | undefined): string | undefined {
   return /^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1]
 }
 
-/** Whether the request carries the admin token. */
-export function isAdmin(header: string | undefined, adminToken: string): boolean {
-  const token = bearerToken(header)
-  return token !== undefined && sameSecret(token, sha256(adminToken))
+/** Answers whether a request's Authorization header carries the admin token (its digest taken once). */
+export function adminTokenCheck(adminToken: string): (header: string | undefined) => boolean {
+  const expected = sha256(adminToken)
+  return (header) => {
+    const token = bearerToken(header)
+    return token !== undefined && sameSecret(token, expected)
+  }
 }

@@ -3,7 +3,7 @@ import { NotFoundError, UnauthorizedError, UnsupportedMediaTypeError } from '../
 import { SEAL_KIND_NAMES, SEAL_KINDS, type Seal, type SealKind } from '../../core/seal/seal'
 import { createSeals, enterpriseOf, revokeSeal, useSeal } from '../../core/seal/seal-service'
 import type { AppDeps } from '../deps'
-import { bearerToken, isAdmin, requireAdmin, type AuthVariables } from '../middleware/auth'
+import { adminTokenCheck, bearerToken, requireAdmin, type AuthVariables } from '../middleware/auth'
 import { noStore } from '../middleware/no-store'
 import { problems } from '../schemas'
 import type { Hook } from './hook'
@@ -79,6 +79,7 @@ const number = (name: string, description: string) =>
 export function sealRoutes(deps: AppDeps, hook: Hook) {
   const app = new OpenAPIHono<{ Variables: AuthVariables }>({ defaultHook: hook })
   const admin = requireAdmin(deps.adminToken)
+  const isAdmin = adminTokenCheck(deps.adminToken)
 
   /** The enterprise a request speaks for, from its seal credential (given at seal creation). */
   async function enterprise(header: string | undefined) {
@@ -240,7 +241,7 @@ export function sealRoutes(deps: AppDeps, hook: Hook) {
     async (c) => {
       const seal = await existing(c.req.valid('param').id)
       const header = c.req.header('authorization')
-      if (!isAdmin(header, deps.adminToken)) {
+      if (!isAdmin(header)) {
         const owner = await enterprise(header)
         if (owner.uscc !== seal.owner.uscc) throw new NotFoundError('seal_not_found', `no seal ${seal.id}`)
       }
