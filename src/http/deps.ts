@@ -1,5 +1,6 @@
 import type { AuditLog } from '../core/audit/audit-log'
 import type { ApplicationServiceDeps } from '../core/application/application-service'
+import type { CollectedLicenceVerifier } from '../core/application/collection'
 import type { BankCheckDeps } from '../core/holder/bank-check'
 import type { ConsentDeps } from '../core/holder/consent'
 import type { HolderAuthenticator } from '../core/holder/holder'
@@ -112,6 +113,8 @@ export interface AppDeps {
   trustAnchors: TrustAnchors
   matterDirectory: MatterDirectory
   applications: ApplicationServiceDeps
+  /** Checks licences collected from a partner (异地领证) with the partner's freshest status, when collected and when handed over. */
+  collectedLicences: CollectedLicenceVerifier
   partners: PartnerDeps
   /** Agreements with partners; they make `partners.scope` and the partners' matters in `matterDirectory`. */
   agreements: Agreements

@@ -55,7 +55,7 @@ import { partnerSender } from '../adapters/outbox/partner-sender'
 import { PARTNER_SCHEME } from '../core/outbox/partner-message'
 import { enqueueForward } from '../core/application/forwarding'
 import { enqueueEventForAcceptingRegion } from '../core/application/application-events'
-import { collectLicence, COLLECTION_SCHEME } from '../core/application/collection'
+import { collectLicence, COLLECTION_SCHEME, type CollectedLicenceVerifier } from '../core/application/collection'
 import { partnerLicenceFetcher } from '../adapters/partner/licence-fetch'
 import { ATTACHMENT_FETCH_SCHEME, fetchAttachment } from '../core/application/attachment-fetch'
 import { partnerAttachmentFetcher } from '../adapters/partner/attachment-fetch'
@@ -244,18 +244,14 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
     licenceQrAt: embeddedLicenceQr,
   }
   outbox.registerSender(PARTNER_SCHEME, partnerSender(client))
-  outbox.registerSender(COLLECTION_SCHEME, (message) =>
-    collectLicence(
-      {
-        store,
-        clock,
-        fetchLicence: partnerLicenceFetcher(client),
-        verifyPdf: (pdf, at) => verifyPdf(pdfVerifier, pdf, { at }),
-        verifyCredential: (credential, at) => verifyCredential(verifier, credential, { at }),
-      },
-      message,
-    ),
-  )
+  // A licence collected from a partner is checked against the partner's status list fetched anew,
+  // when it is collected and again when it is handed over: either may come right after a revocation there.
+  const freshPartnerStatus = combinedStatus(statusRegistry, partnerStatus, 0)
+  const collectedLicences: CollectedLicenceVerifier = {
+    verifyPdf: (pdf, at) => verifyPdf({ ...pdfVerifier, status: freshPartnerStatus }, pdf, { at }),
+    verifyCredential: (credential, at) => verifyCredential({ ...verifier, status: freshPartnerStatus }, credential, { at }),
+  }
+  outbox.registerSender(COLLECTION_SCHEME, (message) => collectLicence({ store, clock, fetchLicence: partnerLicenceFetcher(client), ...collectedLicences }, message))
   outbox.registerSender(ATTACHMENT_FETCH_SCHEME, (message) => fetchAttachment({ store, clock, fetchAttachment: partnerAttachmentFetcher(client) }, message))
   const agreements = createAgreements({
     store: createPgAgreementStore(db),
@@ -302,6 +298,7 @@ export async function buildDeps(parts: RuntimeParts): Promise<BuiltDeps> {
     trustAnchors,
     matterDirectory,
     applications,
+    collectedLicences,
     partners: {
       clock,
       registry,

@@ -167,3 +167,74 @@ describe('赣州 hands over nothing it has not verified', () => {
     expect(collection.lastError).toContain('REVOKED')
   })
 })
+
+describe('a collected licence is verified again, with 龙岗’s status fetched anew, before 赣州 hands it over', () => {
+  // Partner status copies kept for the default minute: the hand-over must not rely on one.
+  let held: PartnerPair
+  beforeAll(async () => {
+    held = await createPartnerPair()
+    await registerBoth(held)
+    await agreeBoth(held)
+    await uploadAttachments(held.gz, establishmentForLonggang().attachments)
+  })
+  afterAll(() => held.close())
+
+  async function collected(n: number): Promise<{ id: string; licence: { id: string; number: string } }> {
+    const { id } = await forwardedToLonggang(held)
+    const { licence } = await lgApproves(held, id, n)
+    await held.lg.outbox.drain()
+    await held.gz.outbox.drain()
+    expect((await viewAt(held.gz, id)).collection).toMatchObject({ state: 'ready', verification: { credential: { indication: 'TOTAL_PASSED' } } })
+    return { id, licence }
+  }
+  const handOver = (id: string) => held.gz.request('POST', `/v1/applications/${id}/collection/hand-over`)
+
+  it('refuses a licence 龙岗 suspended since it was collected, though 赣州’s copy of the status list is seconds old, and hands it over once reinstated', async () => {
+    const { id, licence } = await collected(470)
+    // The copy 赣州 fetched while collecting still says active: a verification that trusted it would pass.
+    expect((await held.gz.request('POST', '/v1/verify', { json: { credential: (await viewAt(held.gz, id)).collection.credential }, token: null }).then((r) => r.json())).indication).toBe('TOTAL_PASSED')
+    expect((await held.lg.request('POST', `/v1/licences/${licence.id}/suspend`, { json: { reason: '经营异常' } })).status).toBe(200)
+
+    const refused = await handOver(id)
+    expect(refused.status).toBe(409)
+    expect(refused.headers.get('content-type')).toContain('application/problem+json')
+    const problem = await refused.json()
+    expect(problem.code).toBe('collected_licence_not_valid')
+    expect(problem.detail).toContain(`licence ${licence.number} is suspended by 440307`)
+    // Nothing changed: still ready, not handed over.
+    expect((await viewAt(held.gz, id)).collection).toMatchObject({ state: 'ready', handedOverAt: null, handedOverBy: null })
+
+    expect((await held.lg.request('POST', `/v1/licences/${licence.id}/reinstate`, { json: { reason: '已恢复' } })).status).toBe(200)
+    const handed = await handOver(id)
+    expect(handed.status).toBe(200)
+    expect((await handed.json()).collection).toMatchObject({ state: 'handed_over', handedOverBy: 'admin' })
+  })
+
+  it('refuses a licence 龙岗 revoked since it was collected', async () => {
+    const { id, licence } = await collected(471)
+    expect((await held.lg.request('POST', `/v1/licences/${licence.id}/revoke`, { json: { reason: '登记事项有误' } })).status).toBe(200)
+    const refused = await handOver(id)
+    expect(refused.status).toBe(409)
+    const problem = await refused.json()
+    expect(problem.code).toBe('collected_licence_not_valid')
+    expect(problem.detail).toContain('TOTAL_FAILED REVOKED')
+    expect((await viewAt(held.gz, id)).collection).toMatchObject({ state: 'ready', handedOverAt: null })
+  })
+
+  it('answers 503 collected_licence_status_unknown when 龙岗 cannot be asked and 赣州 holds no copy of its status list still valid', async () => {
+    const { id } = await collected(472)
+    held.setDown('lg.test', true)
+    // Two days on at 赣州: the copy it holds has run past its own validity.
+    held.advanceGz(2 * 86_400_000)
+    try {
+      const refused = await handOver(id)
+      expect(refused.status).toBe(503)
+      expect((await refused.json()).code).toBe('collected_licence_status_unknown')
+      expect((await viewAt(held.gz, id)).collection).toMatchObject({ state: 'ready', handedOverAt: null })
+    } finally {
+      held.setDown('lg.test', false)
+      held.advanceGz(-2 * 86_400_000)
+    }
+    expect((await handOver(id)).status).toBe(200)
+  })
+})

@@ -41,13 +41,16 @@ export class PartnerStatusLists {
     return this.deps.partnerOf(url) !== undefined
   }
 
-  /** Fetches the list when it belongs to a partner and the copy held is missing or old; undefined when nothing is to do. */
-  prepare(url: string): Promise<void> | undefined {
+  /**
+   * Fetches the list when it belongs to a partner and the copy held is missing or older than
+   * `maxAgeMs` (the configured age unless given; 0 fetches it again); undefined when nothing is to do.
+   */
+  prepare(url: string, maxAgeMs = this.deps.maxAgeMs): Promise<void> | undefined {
     const region = this.deps.partnerOf(url)
     if (!region) return undefined
     const now = this.deps.clock.now().getTime()
     const held = this.lists.get(url)
-    if (held && now - held.fetchedAt < this.deps.maxAgeMs && now < held.validUntil) return undefined
+    if (held && now - held.fetchedAt < maxAgeMs && now < held.validUntil) return undefined
     const failed = this.failedAt.get(url)
     if (failed && now - failed.at < RETRY_AFTER_FAILURE_MS) return undefined
     let fetching = this.pending.get(url)
@@ -90,10 +93,13 @@ export class PartnerStatusLists {
   }
 }
 
-/** The region's own status lists and its partners', behind the one StatusSource the verifier asks. */
-export function combinedStatus(own: StatusSource, partners: PartnerStatusLists): StatusSource {
+/**
+ * The region's own status lists and its partners', behind the one StatusSource the verifier asks.
+ * `partnerMaxAgeMs` overrides the configured age of partners' copies (0: fetch again every time).
+ */
+export function combinedStatus(own: StatusSource, partners: PartnerStatusLists, partnerMaxAgeMs?: number): StatusSource {
   return {
-    prepare: (url) => partners.prepare(url),
+    prepare: (url) => partners.prepare(url, partnerMaxAgeMs),
     statusBit: (url, index) => (partners.owns(url) ? partners.statusBit(url, index) : own.statusBit(url, index)),
   }
 }

@@ -1,4 +1,4 @@
-import { InvalidTransitionError, NotFoundError } from '../errors'
+import { InvalidTransitionError, NotFoundError, ServiceUnavailableError, TongbanError } from '../errors'
 import type { OutboxMessage, SendOutcome } from '../outbox/outbox'
 import type { Clock, Store, StoreTransaction } from '../ports'
 import type { VerificationReport } from '../verification/report'
@@ -49,13 +49,22 @@ export async function startCollection(tx: StoreTransaction, job: CollectionJob, 
 /** What the handling region answered for the licence: its signed PDF and its credential. */
 export type FetchedLicence = { kind: 'fetched'; pdf: Uint8Array; credential: string } | { kind: 'refused'; why: string }
 
-export interface CollectionDeps {
+/**
+ * Verifies a licence collected from the region that issued it, as of `at`, with that region's
+ * trust list and its freshest status: its status list is fetched again for every check rather
+ * than taken from a copy up to PARTNER_STATUS_MAX_AGE_S old, so a revocation there is seen here
+ * at once (a copy still inside its own validity is used only when the fetch fails).
+ */
+export interface CollectedLicenceVerifier {
+  verifyPdf(pdf: Uint8Array, at: Date): Promise<VerificationReport>
+  verifyCredential(credential: string, at: Date): Promise<VerificationReport>
+}
+
+export interface CollectionDeps extends CollectedLicenceVerifier {
   store: Store
   clock: Clock
   /** Fetches the licence from the region that issued it (signed partner calls); throws when it cannot be reached. */
   fetchLicence(region: string, licenceId: string): Promise<FetchedLicence>
-  verifyPdf(pdf: Uint8Array, at: Date): Promise<VerificationReport>
-  verifyCredential(credential: string, at: Date): Promise<VerificationReport>
 }
 
 const verdict = (report: VerificationReport): Verdict => ({ indication: report.indication, subIndication: report.subIndication })
@@ -109,15 +118,43 @@ export async function collectLicence(deps: CollectionDeps, message: OutboxMessag
   return { outcome: 'delivered' }
 }
 
-/** Window staff hand the collected licence over to the applicant (领证); only a ready one can be. */
-export async function handOver(deps: { store: Store; clock: Clock }, applicationId: string, actor: string): Promise<LicenceCollection> {
+/** A hand-over refused because the licence, verified again at the window, no longer passes: revoked, suspended or expired since it was collected. */
+export class CollectedLicenceNotValidError extends TongbanError {
+  readonly code = 'collected_licence_not_valid'
+  readonly status = 409
+}
+
+/**
+ * Window staff hand the collected licence over to the applicant (领证); only a ready one can be,
+ * and only while it still verifies: the credential is checked again as of now, with the issuing
+ * region's freshest status, before the hand-over is recorded, because the issuing region may
+ * have revoked or suspended it since it was collected. A refusal changes nothing: once the
+ * licence passes again (reinstated), it can be handed over.
+ */
+export async function handOver(deps: { store: Store; clock: Clock; verifyCredential: CollectedLicenceVerifier['verifyCredential'] }, applicationId: string, actor: string): Promise<LicenceCollection> {
+  const kept = await deps.store.getCollection(applicationId)
+  if (!kept) throw new NotFoundError('collection_not_found', `no licence is being collected for application ${applicationId}`)
+  if (kept.state !== 'ready' || kept.credential === null) throw notReady(kept)
+  // Verified outside the transaction: the status list may have to be fetched from the issuing region.
+  const report = await deps.verifyCredential(kept.credential, deps.clock.now())
+  if (report.licence?.status === 'suspended') {
+    throw new CollectedLicenceNotValidError(`licence ${kept.licenceNumber} is suspended by ${kept.issuingRegion} (${said(report)}): it is not handed over until it is reinstated`)
+  }
+  if (report.indication === 'TOTAL_FAILED') {
+    throw new CollectedLicenceNotValidError(`licence ${kept.licenceNumber} of ${kept.issuingRegion} no longer verifies (${said(report)}), so it is not handed over`)
+  }
+  if (report.indication === 'INDETERMINATE') {
+    throw new ServiceUnavailableError('collected_licence_status_unknown', `whether licence ${kept.licenceNumber} is still valid cannot be learned from ${kept.issuingRegion} now (${said(report)}); try the hand-over again later`)
+  }
   return deps.store.transaction(async (tx) => {
     const collection = await tx.lockCollection(applicationId)
     if (!collection) throw new NotFoundError('collection_not_found', `no licence is being collected for application ${applicationId}`)
-    if (collection.state !== 'ready') throw new InvalidTransitionError(`the licence is ${collection.state.replace('_', ' ')}, not ready to hand over`)
+    if (collection.state !== 'ready') throw notReady(collection)
     const at = deps.clock.now()
     const handed: LicenceCollection = { ...collection, state: 'handed_over', handedOverAt: at, handedOverBy: actor, updatedAt: at }
     await tx.updateCollection(handed)
     return handed
   })
 }
+
+const notReady = (collection: LicenceCollection) => new InvalidTransitionError(`the licence is ${collection.state.replace('_', ' ')}, not ready to hand over`)

@@ -312,11 +312,11 @@ export function applicationRoutes(deps: AppDeps, hook: Hook) {
       summary: '领证: record that the collected licence was handed over to the applicant at this window',
       security: bearer,
       request: { params: IdParam },
-      responses: { 200: { description: 'The application, its licence handed over', content: { 'application/json': { schema: ApplicationSchema } } }, ...problems(401, 404, 409) },
+      responses: { 200: { description: 'The application, its licence handed over', content: { 'application/json': { schema: ApplicationSchema } } }, ...problems(401, 404, 409, 503) },
     }),
     async (c) => {
       const id = c.req.valid('param').id
-      await handOver(deps.applications, id, c.get('actor').id)
+      await handOver({ ...deps.applications, verifyCredential: deps.collectedLicences.verifyCredential }, id, c.get('actor').id)
       return c.json(await view(id), 200)
     },
   )
