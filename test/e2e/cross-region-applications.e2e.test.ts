@@ -74,7 +74,7 @@ async function agreeOn(id: string): Promise<View> {
 }
 
 describe('the handling region stopped and restarted mid-flow', () => {
-  it('loses nothing and takes nothing twice: both sides end in the same states, and approved licences are collected', async () => {
+  it('loses nothing and takes nothing twice: both sides end in the same states, and approved licences are collected, then handed over only while they still verify', async () => {
     const first = await Promise.all([1, 2, 3, 4].map(accept))
     // 龙岗 fetches their documents from 赣州 before anything is approved.
     await until('龙岗 holds the first four and their documents', () => Promise.all(first.map((id) => view(lg, id))), (views) => views.every(documentsHeld))
@@ -118,6 +118,13 @@ describe('the handling region stopped and restarted mid-flow', () => {
       const collected = await until(`赣州 collects the licence of ${id}`, () => view(gz, id), (v) => v?.collection?.state === 'ready')
       expect(collected?.collection).toMatchObject({ verification: { pdf: { indication: 'TOTAL_PASSED' }, credential: { indication: 'TOTAL_PASSED' } } })
     }
+    // The window hands the first licence over. The second, revoked at 龙岗 after it was collected, it
+    // refuses: the hand-over fetches 龙岗's status list again rather than trust the copy it holds.
+    expect((await call(gz, 'POST', `/v1/applications/${first[0]}/collection/hand-over`)).status).toBe(200)
+    const approved = (await view(lg, second[0] as string))?.timeline.find((e) => e.action === 'approve')?.detail as { licence: { id: string } }
+    expect((await call(lg, 'POST', `/v1/licences/${approved.licence.id}/revoke`, { json: { reason: '登记事项有误' } })).status).toBe(200)
+    const refused = await call(gz, 'POST', `/v1/applications/${second[0]}/collection/hand-over`)
+    expect([refused.status, refused.body.code]).toEqual([409, 'collected_licence_not_valid'])
     // Nothing 赣州 sent was given up on.
     for (const id of Object.keys(expected)) expect((await view(gz, id))?.messages.every((m) => m.state === 'delivered'), id).toBe(true)
   }, 300_000)
