@@ -229,7 +229,9 @@ describe('a collected licence is verified again, with 龙岗’s status fetched 
     try {
       const refused = await handOver(id)
       expect(refused.status).toBe(503)
-      expect((await refused.json()).code).toBe('collected_licence_status_unknown')
+      const problem = await refused.json()
+      expect(problem.code).toBe('collected_licence_status_unknown')
+      expect(problem.detail).toContain('(INDETERMINATE TRY_LATER)')
       expect((await viewAt(held.gz, id)).collection).toMatchObject({ state: 'ready', handedOverAt: null })
     } finally {
       held.setDown('lg.test', false)
