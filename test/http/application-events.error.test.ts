@@ -1,16 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { attachment, establishmentForLonggang, uploadAttachments } from '../support/applications'
 import { forwardedToLonggang, lgApproves, lgDecides, messagesAbout, viewAt } from '../support/cross-region'
-import { agreeBoth, createPartnerPair, registerBoth, type PartnerPair } from '../support/partner-pair'
+import { createAgreedPair, type PartnerPair } from '../support/partner-pair'
 
 const newProof = attachment('premises-proof', '住所使用证明（新版）')
 const horoscope = attachment('horoscope')
 
 let pair: PartnerPair
 beforeAll(async () => {
-  pair = await createPartnerPair()
-  await registerBoth(pair)
-  await agreeBoth(pair)
+  pair = await createAgreedPair()
   await uploadAttachments(pair.gz, [...establishmentForLonggang().attachments, newProof, horoscope])
 })
 afterAll(() => pair.close())

@@ -3,13 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { APPLICATION_EVENT_TYP } from '../../src/core/application/application-events'
 import { agreedPart, approval, forwardedToLonggang, lgApproves, lgDecides, messagesAbout, viewAt } from '../support/cross-region'
 import { attachment, uploadAttachments } from '../support/applications'
-import { agreeBoth, createPartnerPair, registerBoth, type PartnerPair } from '../support/partner-pair'
+import { createAgreedPair, type PartnerPair } from '../support/partner-pair'
 
 let pair: PartnerPair
 beforeAll(async () => {
-  pair = await createPartnerPair()
-  await registerBoth(pair)
-  await agreeBoth(pair)
+  pair = await createAgreedPair()
 })
 afterAll(() => pair.close())
 

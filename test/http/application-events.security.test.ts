@@ -6,15 +6,13 @@ import type { JwsSigner } from '../../src/core/ports'
 import { establishmentForLonggang, uploadAttachments } from '../support/applications'
 import { forwardedToLonggang, lgApproves, messagesAbout, viewAt } from '../support/cross-region'
 import { businessLicenceRequest, testUscc } from '../support/fixtures'
-import { agreeBoth, createPartnerPair, registerBoth, type PartnerPair } from '../support/partner-pair'
+import { createAgreedPair, type PartnerPair } from '../support/partner-pair'
 
 let pair: PartnerPair
 let lgAttestation: JwsSigner
 beforeAll(async () => {
   // Partner status lists are fetched afresh for every verification: a revocation is seen at once.
-  pair = await createPartnerPair({ partnerStatusMaxAgeMs: 0 })
-  await registerBoth(pair)
-  await agreeBoth(pair)
+  pair = await createAgreedPair({ partnerStatusMaxAgeMs: 0 })
   lgAttestation = await createJwsSigner(pair.lg.pki['attestation-signer'])
   await uploadAttachments(pair.gz, establishmentForLonggang().attachments)
 })
@@ -172,9 +170,7 @@ describe('a collected licence is verified again, with 龙岗’s status fetched 
   // Partner status copies kept for the default minute: the hand-over must not rely on one.
   let held: PartnerPair
   beforeAll(async () => {
-    held = await createPartnerPair()
-    await registerBoth(held)
-    await agreeBoth(held)
+    held = await createAgreedPair()
     await uploadAttachments(held.gz, establishmentForLonggang().attachments)
   })
   afterAll(() => held.close())

@@ -1,13 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { attachment, digest, establishmentForLonggang, hygieneApplication, testPdf, uploadAttachments } from '../support/applications'
 import { forwardedToLonggang, lgDecides, messagesAbout, viewAt } from '../support/cross-region'
-import { agreeBoth, createPartnerPair, registerBoth, type PartnerPair } from '../support/partner-pair'
+import { createAgreedPair, type PartnerPair } from '../support/partner-pair'
 
 let pair: PartnerPair
 beforeAll(async () => {
-  pair = await createPartnerPair()
-  await registerBoth(pair)
-  await agreeBoth(pair)
+  pair = await createAgreedPair()
   await uploadAttachments(pair.gz, [...hygieneApplication().attachments, ...establishmentForLonggang().attachments])
 })
 afterAll(() => pair.close())

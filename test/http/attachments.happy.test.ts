@@ -2,13 +2,11 @@ import { createHash } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { attachment, establishmentForLonggang, testPdf, uploadAttachments } from '../support/applications'
 import { forwardedToLonggang, lgApproves, messagesAbout, viewAt } from '../support/cross-region'
-import { agreeBoth, createPartnerPair, registerBoth, type PartnerPair } from '../support/partner-pair'
+import { createAgreedPair, type PartnerPair } from '../support/partner-pair'
 
 let pair: PartnerPair
 beforeAll(async () => {
-  pair = await createPartnerPair()
-  await registerBoth(pair)
-  await agreeBoth(pair)
+  pair = await createAgreedPair()
 })
 afterAll(() => pair.close())
 

@@ -3,13 +3,11 @@ import { signResponse } from '../../src/adapters/crypto/http-signatures'
 import { attachment, digest, establishmentForLonggang, testPdf, uploadAttachments } from '../support/applications'
 import { forwardedToLonggang, lgDecides, messagesAbout, viewAt } from '../support/cross-region'
 import { gzForward, lgHolds, sendToLonggang } from '../support/forwarding'
-import { agreeBoth, createPartnerPair, registerBoth, type PartnerPair } from '../support/partner-pair'
+import { createAgreedPair, type PartnerPair } from '../support/partner-pair'
 
 let pair: PartnerPair
 beforeAll(async () => {
-  pair = await createPartnerPair()
-  await registerBoth(pair)
-  await agreeBoth(pair)
+  pair = await createAgreedPair()
 })
 afterAll(() => pair.close())
 

@@ -3,13 +3,11 @@ import { outboxWrites } from '../../src/adapters/postgres/pg-outbox'
 import { partnerCallMessage } from '../../src/core/outbox/partner-message'
 import { establishmentForLonggang, hygieneApplication, uploadAttachments } from '../support/applications'
 import { gzForward, lgHolds, sendToLonggang } from '../support/forwarding'
-import { agreeBoth, createPartnerPair, registerBoth, type PartnerPair } from '../support/partner-pair'
+import { createAgreedPair, type PartnerPair } from '../support/partner-pair'
 
 let pair: PartnerPair
 beforeAll(async () => {
-  pair = await createPartnerPair()
-  await registerBoth(pair)
-  await agreeBoth(pair)
+  pair = await createAgreedPair()
 })
 afterAll(() => pair.close())
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { IDENTITY_CHECK_TYP } from '../../src/core/application/identity-check'
 import { establishmentForLonggang, hygieneApplication, uploadAttachments } from '../support/applications'
 import { testUscc } from '../support/fixtures'
-import { agreeBoth, createPartnerPair, registerBoth, type PartnerPair } from '../support/partner-pair'
+import { createAgreedPair, type PartnerPair } from '../support/partner-pair'
 
 interface OutboxRow {
   id: string
@@ -17,9 +17,7 @@ interface OutboxRow {
 
 let pair: PartnerPair
 beforeAll(async () => {
-  pair = await createPartnerPair()
-  await registerBoth(pair)
-  await agreeBoth(pair)
+  pair = await createAgreedPair()
   // The window scanned the documents in before it registers the applications.
   await uploadAttachments(pair.gz, [...establishmentForLonggang().attachments, ...hygieneApplication().attachments])
 })

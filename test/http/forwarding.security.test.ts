@@ -2,13 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createJwsSigner } from '../../src/adapters/crypto/jws-signer'
 import { b64json, splitJws } from '../support/jws-forge'
 import { gzForward, lgHolds, sendToLonggang } from '../support/forwarding'
-import { agreeBoth, createPartnerPair, registerBoth, type PartnerPair } from '../support/partner-pair'
+import { createAgreedPair, createPartnerPair, registerBoth, type PartnerPair } from '../support/partner-pair'
 
 let pair: PartnerPair
 beforeAll(async () => {
-  pair = await createPartnerPair()
-  await registerBoth(pair)
-  await agreeBoth(pair)
+  pair = await createAgreedPair()
 })
 afterAll(() => pair.close())
 

@@ -90,3 +90,19 @@ export async function agreeBoth(pair: PartnerPair, terms: Record<string, unknown
   const signed = await pair.lg.request('POST', `/v1/admin/agreements/${String(terms.id)}/countersignature`)
   if (signed.status !== 200) throw new Error(`countersigning answered ${signed.status}: ${await signed.text()}`)
 }
+
+/**
+ * 赣州 and 龙岗 registered as each other's partners and bound by the sample agreement: where the
+ * cross-region application tests start.
+ */
+export async function createAgreedPair(options: Parameters<typeof createPartnerPair>[0] = {}): Promise<PartnerPair> {
+  const pair = await createPartnerPair(options)
+  try {
+    await registerBoth(pair)
+    await agreeBoth(pair)
+    return pair
+  } catch (error) {
+    await pair.close()
+    throw error
+  }
+}
