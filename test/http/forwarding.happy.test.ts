@@ -2,18 +2,9 @@ import { compactVerify, decodeProtectedHeader } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { IDENTITY_CHECK_TYP } from '../../src/core/application/identity-check'
 import { establishmentForLonggang, hygieneApplication, uploadAttachments } from '../support/applications'
+import type { OutboxRow } from '../support/cross-region'
 import { testUscc } from '../support/fixtures'
 import { createAgreedPair, type PartnerPair } from '../support/partner-pair'
-
-interface OutboxRow {
-  id: string
-  destination: string
-  headers: Record<string, string>
-  body: string
-  state: string
-  attempts: number
-  last_error: string | null
-}
 
 let pair: PartnerPair
 beforeAll(async () => {

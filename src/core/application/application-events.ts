@@ -2,7 +2,7 @@ import { NotFoundError, TongbanError, ValidationError } from '../errors'
 import { partnerCallMessage } from '../outbox/partner-message'
 import { verifyPartnerStatement, type AttestationKeyOf } from '../partner/partner-statement'
 import type { Clock, JwsSigner, Store, StoreTransaction } from '../ports'
-import { APPLICATION_STATUSES, DECISIONS, withSupplement, type Application, type ApplicationEvent, type ApplicationStatus, type DecisionAction, type Region } from './application'
+import { APPLICATION_STATUSES, DECISIONS, withSupplement, type Application, type ApplicationEvent, type ApplicationStatementClaims, type ApplicationStatus, type DecisionAction, type Region } from './application'
 import { startCollection } from './collection'
 import type { DecisionRequestBody } from './partner-requests'
 
@@ -12,13 +12,7 @@ export const APPLICATION_EVENT_TOPIC = 'application.event'
 export const EVENTS_PATH = '/v1/partner/events'
 
 /** A step as the handling region states it to the accepting region. */
-export interface ApplicationEventClaims {
-  iss: string
-  region: Region
-  aud: string
-  jti: string
-  iat: number
-  applicationId: string
+export interface ApplicationEventClaims extends ApplicationStatementClaims {
   event: {
     sequence: number
     action: string

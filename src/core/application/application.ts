@@ -19,6 +19,20 @@ export interface Region {
   name: string
 }
 
+/**
+ * What every statement one region signs for another about an application (an identity check, a
+ * step) says of itself: who signed it (`iss`, `region`), for whom (`aud`), its id, when, and which
+ * application it is about.
+ */
+export interface ApplicationStatementClaims {
+  iss: string
+  region: Region
+  aud: string
+  jti: string
+  iat: number
+  applicationId: string
+}
+
 export interface AttachmentRef {
   /** The matter's attachment key (`articles-of-association`). */
   key: string

@@ -1,7 +1,7 @@
 import { ValidationError } from '../errors'
 import { verifyPartnerStatement, type AttestationKeyOf } from '../partner/partner-statement'
 import type { JwsSigner } from '../ports'
-import type { Applicant, Application, ApplicationEvent, Region } from './application'
+import type { Applicant, Application, ApplicationEvent, ApplicationStatementClaims } from './application'
 
 /** The JWS `typ` of an identity check (contracts/partner-api.md); never taken for an event, receipt or credential. */
 export const IDENTITY_CHECK_TYP = 'tongban-identity-check+jwt'
@@ -12,13 +12,7 @@ export const IDENTITY_CHECK_TYP = 'tongban-identity-check+jwt'
  * account. It names the application and the applicant it is about, so it cannot be moved to
  * another application, and the handling region it is for (`aud`).
  */
-export interface IdentityCheckClaims {
-  iss: string
-  region: Region
-  aud: string
-  jti: string
-  iat: number
-  applicationId: string
+export interface IdentityCheckClaims extends ApplicationStatementClaims {
   applicant: { kind: Applicant['kind']; identifier: string; name: string }
   /** How the identity was checked: `window` is staff checking the documents in person. */
   method: 'window'
