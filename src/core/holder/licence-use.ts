@@ -19,6 +19,11 @@ export interface LicenceUse {
   at: Date
 }
 
+/** A partner region's sight of one of our licences (its verification, or its collection for an applicant), as the holder's log keeps it. */
+export function partnerUse(partner: { code: string; name: string }, licenceId: string, purpose: string | null, indication: Indication, at: Date): LicenceUse {
+  return { licenceId, user: { kind: 'partner', id: partner.code, name: partner.name, branch: null }, purpose, consentId: null, indication, at }
+}
+
 export interface RecordedLicenceUse extends LicenceUse {
   id: number
   licenceNumber: string

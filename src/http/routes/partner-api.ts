@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { verifyForPartner } from '../../core/partner/partner-verify'
 import { verifyCredential } from '../../core/verification/verify-credential'
+import { partnerUse } from '../../core/holder/licence-use'
 import { GeneralJwsSchema } from './agreements'
 import { AttachmentSchema, RegionSchema } from './applications'
 import { receiveForward } from '../../core/application/forwarding'
@@ -100,10 +101,7 @@ export function partnerApiRoutes(deps: AppDeps, hook: Hook) {
       // The holder sees a partner region's check in GET /v1/holder/uses as it sees a bank's; the
       // door records it with the call.
       const shown = answer.report.licence
-      if (shown?.id) {
-        const user = { kind: 'partner' as const, id: partner.code, name: partner.name, branch: null }
-        c.get('licenceUses').push({ licenceId: shown.id, user, purpose: purpose ?? null, consentId: null, indication: answer.report.indication, at: deps.clock.now() })
-      }
+      if (shown?.id) c.get('licenceUses').push(partnerUse(partner, shown.id, purpose ?? null, answer.report.indication, deps.clock.now()))
       return c.json(answer, 200)
     },
   )
@@ -200,8 +198,7 @@ export function partnerApiRoutes(deps: AppDeps, hook: Hook) {
       const licence = await licenceForPickup(deps.store, partner.code, c.req.valid('param').id)
       const [pdf, report] = await Promise.all([deps.licenceDocuments.render(licence), verifyCredential(deps.verifier, licence.credential, { at: deps.clock.now() })])
       // The holder sees the partner's collection of the licence in GET /v1/holder/uses, with what our own check of it said then; the door records it with the call.
-      const user = { kind: 'partner' as const, id: partner.code, name: partner.name, branch: null }
-      c.get('licenceUses').push({ licenceId: licence.id, user, purpose: '异地领证', consentId: null, indication: report.indication, at: deps.clock.now() })
+      c.get('licenceUses').push(partnerUse(partner, licence.id, '异地领证', report.indication, deps.clock.now()))
       return c.body(pdf as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/pdf', 'cache-control': 'no-store' })
     },
   )
